@@ -1,0 +1,5 @@
+"""``python -m sigprop``: the command line."""
+
+from sigprop.cli import main
+
+raise SystemExit(main())
