@@ -180,7 +180,7 @@ def _np_lambdify(expr: sympy.Expr) -> ArrayFn:
     fn = sympy.lambdify(x_sym, expr, modules=["numpy", "scipy"])
 
     def wrapped(x: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = fn(x)
         return np.broadcast_to(np.asarray(out, dtype=float), np.shape(x)).copy()
 

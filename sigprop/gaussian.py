@@ -130,7 +130,8 @@ def _rowwise_nodes(
 
 def _g_theta(theta: np.ndarray) -> np.ndarray:
     """``sin(t) - t cos(t)`` without cancellation for small ``t``."""
-    theta = np.asarray(theta, dtype=float)
+    arr = np.asarray(theta, dtype=float)
+    theta = np.atleast_1d(arr)
     out = np.sin(theta) - theta * np.cos(theta)
     small = theta < 0.5
     if np.any(small):
@@ -143,7 +144,7 @@ def _g_theta(theta: np.ndarray) -> np.ndarray:
             term = -term * t2 * k / ((k - 1) * (2 * k) * (2 * k + 1))
             acc += term
         out[small] = acc
-    return out
+    return out.reshape(arr.shape)
 
 
 def _theta(c: np.ndarray, eps: np.ndarray | None = None) -> np.ndarray:
@@ -293,8 +294,9 @@ class GaussianExpectations:
             s12 = np.sqrt(q11 * q22)
             with np.errstate(divide="ignore", invalid="ignore"):
                 c = np.where(s12 > 0, q12 / s12, 1.0)
-            th = _theta(c)
-            j = np.sin(th) + (math.pi - th) * np.cos(th)
+            # J(theta) = sin(theta) + (pi - theta) cos(theta) = g(pi - theta),
+            # g(t) = sin(t) - t cos(t): no cancellation as c -> -1
+            j = _g_theta(np.arccos(-np.clip(c, -1.0, 1.0)))
             return neg * pos * q12 + (pos - neg) ** 2 * s12 * j / (2 * math.pi)
         if self.engine == "erf":
             r = 2 * q12 / np.sqrt((1 + 2 * q11) * (1 + 2 * q22))
@@ -338,9 +340,15 @@ class GaussianExpectations:
             b = r * (1 - eps)
             one_m_r2 = 1 - r * r
             one_m_b2 = one_m_r2 + r * r * eps * (2 - eps)
-            num = r * eps * r * (2 - eps) / (r * np.sqrt(one_m_b2) + b * np.sqrt(one_m_r2))
-            den = np.sqrt(one_m_r2 * one_m_b2) + r * b
-            return 2.0 / math.pi * np.arctan2(num, den)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                num = r * eps * r * (2 - eps) / (
+                    r * np.sqrt(one_m_b2) + b * np.sqrt(one_m_r2)
+                )
+                den = np.sqrt(one_m_r2 * one_m_b2) + r * b
+                near = 2.0 / math.pi * np.arctan2(num, den)
+            # for c < 0 (eps > 1) the plain difference has no cancellation
+            far = 2.0 / math.pi * (np.arcsin(r) - np.arcsin(np.clip(b, -1.0, 1.0)))
+            return np.where(eps > 1.0, far, near)
         return self._numeric_diffsq(q, eps)
 
     def diffsq_stepper(self, q: float) -> Callable[[float], float]:
@@ -375,6 +383,8 @@ class GaussianExpectations:
             one_m_r2 = 1 - r * r
 
             def step_erf(eps: float) -> float:
+                if eps > 1.0:  # c < 0: no cancellation in the plain difference
+                    return 2.0 / math.pi * (math.asin(r) - math.asin(r * (1 - eps)))
                 b = r * (1 - eps)
                 one_m_b2 = one_m_r2 + r * r * eps * (2 - eps)
                 num = r * eps * r * (2 - eps) / (
@@ -499,12 +509,10 @@ class GaussianExpectations:
             if np.any(done):
                 k = np.arange(kk)
                 fd = fe[done]
-                with np.errstate(divide="ignore"):
-                    lg = np.log1p(-np.minimum(fd, 2.0))  # log c, c in [-1, 1]
-                # 1 - c^k for c >= 0 via expm1; c < 0 handled directly
+                # 1 - c^k for c > 0 via expm1(k log c); c <= 0 directly
                 pos = fd < 1.0
                 one_m = np.empty((fd.size, kk))
-                one_m[pos] = -np.expm1(np.outer(lg[pos], k))
+                one_m[pos] = -np.expm1(np.outer(np.log1p(-fd[pos]), k))
                 cn = 1 - fd[~pos]
                 one_m[~pos] = 1 - cn[:, None] ** k[None, :]
                 out[done] = np.sum(one_m * coef[inv[done]] ** 2, axis=1)
