@@ -270,10 +270,10 @@ def layer_alignments(
     Yc = Y.T.contiguous()  # (C, n)
     y2 = float((Y.double() ** 2).sum())
     out: dict[int, float] = {}
-    for l, h, D in _iter_factors(net, x, lay):
+    for k, h, D in _iter_factors(net, x, lay):
         Gf = _forward_gram(h, include_bias)
         if kind == "traced":
-            out[l] = alignment(Gf * _traced_backward_gram(D), y, centered=centered)
+            out[k] = alignment(Gf * _traced_backward_gram(D), y, centered=centered)
             continue
         num = 0.0
         fro2 = 0.0
@@ -297,6 +297,6 @@ def layer_alignments(
                     ).double()
                 )
         norm = math.sqrt(fro2)
-        _check_norm(norm, math.sqrt(raw2), f"kernel of layer {l}")
-        out[l] = num / (norm * y2)
-    return np.array([out[l] for l in lay])
+        _check_norm(norm, math.sqrt(raw2), f"kernel of layer {k}")
+        out[k] = num / (norm * y2)
+    return np.array([out[k] for k in lay])

@@ -220,12 +220,12 @@ def _iter_factors(
         # D^{L+1}_c = e_c for every example.
         eye = torch.eye(C, dtype=net.dtype, device=net.device)
         D = eye[:, None, :].expand(C, n, C)
-        for l in range(net.num_layers, min(wanted) - 1, -1):
-            if l in wanted:
-                yield l, trace.inputs[l - 1], D
-            if l > 1:
-                W = net.linears[l - 1].weight  # W^l, shape (n_l, n_{l-1})
-                D = torch.matmul(D, W) * trace.slopes[l - 2]
+        for k in range(net.num_layers, min(wanted) - 1, -1):
+            if k in wanted:
+                yield k, trace.inputs[k - 1], D
+            if k > 1:
+                W = net.layer(k).weight  # W^k, shape (n_k, n_{k-1})
+                D = torch.matmul(D, W) * trace.slopes[k - 2]
 
 
 def _forward_gram(h: torch.Tensor, include_bias: bool) -> torch.Tensor:
@@ -317,13 +317,13 @@ def layer_tangent_kernels(
         max_memory,
     )
     out: dict[int, torch.Tensor] = {}
-    for l, h, D in _iter_factors(net, x, lay):
+    for k, h, D in _iter_factors(net, x, lay):
         Gf = _forward_gram(h, include_bias)
         if kind == "traced":
-            out[l] = Gf * _traced_backward_gram(D)
+            out[k] = Gf * _traced_backward_gram(D)
         else:
-            out[l] = _full_kernel(Gf, D, g)
-    return [out[l] for l in lay]
+            out[k] = _full_kernel(Gf, D, g)
+    return [out[k] for k in lay]
 
 
 def jacobian_layer_kernels(
@@ -350,10 +350,10 @@ def jacobian_layer_kernels(
     n, C = x.shape[0], net.out_features
     base = {k: v.detach() for k, v in net.named_parameters()}
     out = []
-    for l in lay:
-        names = [f"linears.{l - 1}.weight"]
+    for k in lay:
+        names = [f"linears.{k - 1}.weight"]
         if include_bias:
-            names.append(f"linears.{l - 1}.bias")
+            names.append(f"linears.{k - 1}.bias")
         own = {k: base[k] for k in names}
 
         def f(p: dict[str, torch.Tensor], xi: torch.Tensor) -> torch.Tensor:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import torch
 
@@ -146,7 +146,7 @@ class MLP(torch.nn.Module):
         else:
             gen.manual_seed(int(seed))
         sw, sb = math.sqrt(self.sigma_w2), math.sqrt(self.sigma_b2)
-        for lin in self.linears:
+        for lin in self.layers():
             w = torch.randn(lin.weight.shape, generator=gen, dtype=torch.float64)
             b = torch.randn(lin.bias.shape, generator=gen, dtype=torch.float64)
             lin.weight.copy_(w * (sw / math.sqrt(lin.in_features)))
@@ -154,15 +154,28 @@ class MLP(torch.nn.Module):
 
     # -- evaluation ---------------------------------------------------------
 
+    def layers(self) -> list[torch.nn.Linear]:
+        """The linear layers, ``layers()[l - 1]`` being layer ``l``."""
+        return [cast(torch.nn.Linear, m) for m in self.linears]
+
+    def layer(self, l: int) -> torch.nn.Linear:  # noqa: E741 (THEORY.md's l)
+        """Linear layer ``l`` (1 = input layer, ``L + 1`` = readout)."""
+        if not 1 <= l <= self.num_layers:
+            raise InvalidParameterError(
+                f"`l` must be a linear-layer index in 1..{self.num_layers}; got "
+                f"{l!r}."
+            )
+        return cast(torch.nn.Linear, self.linears[l - 1])
+
     @property
     def device(self) -> torch.device:
         """The device the parameters live on."""
-        return self.linears[0].weight.device
+        return self.layer(1).weight.device
 
     @property
     def dtype(self) -> torch.dtype:
         """The dtype of the parameters."""
-        return self.linears[0].weight.dtype
+        return self.layer(1).weight.dtype
 
     @property
     def num_layers(self) -> int:
@@ -172,16 +185,16 @@ class MLP(torch.nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``f(x)`` for a batch ``x`` of shape ``(n, d)``."""
         h = x
-        for lin in self.linears[:-1]:
+        for lin in self.layers()[:-1]:
             h = self.act.torch(lin(h))
-        out: torch.Tensor = self.linears[-1](h)
+        out: torch.Tensor = self.layer(self.num_layers)(h)
         return out
 
     def preactivations(self, x: torch.Tensor) -> list[torch.Tensor]:
         """``[y^1, ..., y^{L+1}]`` for a batch ``x``."""
         ys = []
         h = x
-        for i, lin in enumerate(self.linears):
+        for i, lin in enumerate(self.layers()):
             y = lin(h)
             ys.append(y)
             if i < self.depth:
@@ -200,7 +213,7 @@ class MLP(torch.nn.Module):
         slopes: list[torch.Tensor] = []
         h = x.detach()
         with torch.no_grad():
-            for lin in self.linears[:-1]:
+            for lin in self.layers()[:-1]:
                 inputs.append(h)
                 y = lin(h).detach().requires_grad_(True)
                 with torch.enable_grad():
@@ -209,7 +222,7 @@ class MLP(torch.nn.Module):
                 slopes.append(dy.detach())
                 h = hy.detach()
             inputs.append(h)
-            out = self.linears[-1](h)
+            out = self.layer(self.num_layers)(h)
         return ForwardTrace(inputs=inputs, slopes=slopes, output=out)
 
     def extra_repr(self) -> str:
