@@ -123,8 +123,10 @@ class MLP(torch.nn.Module):
         dev = resolve_device(device)
         dt = resolve_dtype(dtype)
         sizes = [self.in_features] + [self.width] * self.depth + [self.out_features]
+        # skip_init: torch's own initialization would draw from (and move)
+        # the global RNG before reset_parameters overwrites it.
         self.linears = torch.nn.ModuleList(
-            torch.nn.Linear(sizes[i], sizes[i + 1], dtype=dt)
+            torch.nn.utils.skip_init(torch.nn.Linear, sizes[i], sizes[i + 1], dtype=dt)
             for i in range(self.depth + 1)
         )
         self.reset_parameters(seed)
