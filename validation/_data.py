@@ -104,7 +104,7 @@ class Dataset:
 
 
 def balanced_indices(
-    labels: np.ndarray, size: int, rng: np.random.Generator, *, what: str = "probe"
+    labels: np.ndarray, size: int, rng: np.random.Generator, *, what: str = "probe_size"
 ) -> np.ndarray:
     """``size`` indices spread evenly over the classes present, in a fixed order.
 
@@ -116,7 +116,7 @@ def balanced_indices(
     C = classes.size
     if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < C:
         raise InvalidParameterError(
-            f"`{what}_size` must be an integer >= the number of classes ({C}); "
+            f"`{what}` must be an integer >= the number of classes ({C}); "
             f"got {size!r}."
         )
     per = np.full(C, size // C)
@@ -126,7 +126,7 @@ def balanced_indices(
         where = np.flatnonzero(labels == c)
         if where.size < per[k]:
             raise InvalidParameterError(
-                f"`{what}_size` = {size} needs {per[k]} examples of class {c}, "
+                f"`{what}` = {size} needs {per[k]} examples of class {c}, "
                 f"but only {where.size} are available; ask for at most "
                 f"{C * min(np.sum(labels == c) for c in classes)}."
             )

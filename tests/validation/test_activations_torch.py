@@ -36,7 +36,9 @@ def test_torch_autograd_derivative_matches_numpy(name: str) -> None:
     np.testing.assert_allclose(g.numpy(), act.derivative(x), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("spec", [("leaky_relu", {"alpha": 0.2}), ("elu", {"alpha": 0.5})])
+@pytest.mark.parametrize(
+    "spec", [("leaky_relu", {"alpha": 0.2}), ("elu", {"alpha": 0.5})]
+)
 def test_parameterized_activations_in_torch(spec: tuple[str, dict[str, float]]) -> None:
     act = sp.activation(spec[0], **spec[1])
     x = _grid(act)
