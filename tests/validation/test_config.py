@@ -7,6 +7,7 @@ import json
 
 import pytest
 import tomllib
+
 from sigprop.validation import RunConfig
 
 

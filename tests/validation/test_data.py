@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from sigprop.validation import DataNotFoundError, load_dataset, preprocess
 from sigprop.validation._data import balanced_indices
 

@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 import torch
-from sigprop.validation import MLP
 
 import sigprop as sp
+from sigprop.validation import MLP
 
 
 def test_initialization_variances_within_sampling_error() -> None:

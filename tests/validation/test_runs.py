@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+import sigprop as sp
 from sigprop.validation import (
     RunConfig,
     RunFailedError,
@@ -17,8 +19,6 @@ from sigprop.validation import (
     run_experiment,
     save_record,
 )
-
-import sigprop as sp
 
 QUICK = RunConfig(
     dataset="gaussian_mixture", depth=5, width=48, probe_size=60, lr=0.05,
