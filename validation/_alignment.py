@@ -204,14 +204,9 @@ def alignment(
     return float((Kd * T).sum()) / (norm * float(torch.linalg.matrix_norm(T)))
 
 
-def _center_pair(blk: torch.Tensor) -> torch.Tensor:
-    # blk: (gi, n, gj, n); double-center every class block over its examples.
-    return (
-        blk
-        - blk.mean(dim=1, keepdim=True)
-        - blk.mean(dim=3, keepdim=True)
-        + blk.mean(dim=(1, 3), keepdim=True)
-    )
+def _sq_norm(t: torch.Tensor) -> float:
+    # Squared Frobenius norm, accumulated in float64.
+    return float(torch.linalg.vector_norm(t, dtype=torch.float64)) ** 2
 
 
 def layer_alignments(
@@ -231,8 +226,9 @@ def layer_alignments(
     Equal to ``[alignment(K, labels, centered=centered) for K in
     layer_tangent_kernels(net, X, kind=kind, include_bias=include_bias)]``
     but never holds more than one layer's kernel (for ``kind="full"``, one
-    block of ``class_block`` x ``class_block`` classes), so that the full
-    kernel of a deep network fits in memory.
+    block of ``class_block`` x ``class_block`` classes, by default a single
+    class pair, and by symmetry only the blocks on and above the diagonal),
+    so that the full kernel of a deep network fits in memory.
 
     Parameters
     ----------
@@ -254,7 +250,7 @@ def layer_alignments(
     """
     kind = _check_kind(kind)
     lay = _check_layers(net, layers)
-    g = _check_class_block(net, class_block)
+    g = _check_class_block(net, 1 if class_block is None else class_block)
     x = _as_input(net, X)
     n, C = x.shape[0], net.out_features
     y = _labels(labels, n)
@@ -278,23 +274,26 @@ def layer_alignments(
         num = 0.0
         fro2 = 0.0
         raw2 = 0.0
+        # Block (j, i) is the transpose of block (i, j): visit i <= j only and
+        # count the off-diagonal blocks twice.
         for i in range(0, C, g):
             Di = D[i : i + g]
             gi = Di.shape[0]
-            for j in range(0, C, g):
+            for j in range(i, C, g):
                 Dj = D[j : j + g]
                 gj = Dj.shape[0]
-                blk = (Di.reshape(gi * n, -1) @ Dj.reshape(gj * n, -1).T).view(
-                    gi, n, gj, n
-                ) * Gf[None, :, None, :]
-                raw2 += float(torch.sum(blk * blk, dtype=torch.float64))
+                w = 1.0 if i == j else 2.0
+                blk = torch.matmul(Di.reshape(gi * n, -1), Dj.reshape(gj * n, -1).T)
+                blk = blk.view(gi, n, gj, n).mul_(Gf[None, :, None, :])
+                raw2 += w * _sq_norm(blk)
                 if centered:
-                    blk = _center_pair(blk)
-                fro2 += float(torch.sum(blk * blk, dtype=torch.float64))
-                num += float(
-                    torch.einsum(
-                        "cn,cndm,dm->", Yc[i : i + gi], blk, Yc[j : j + gj]
-                    ).double()
+                    # Sequential in-place centering over each example axis is
+                    # exactly K - mean_a - mean_b + mean_ab.
+                    blk.sub_(blk.mean(dim=1, keepdim=True))
+                    blk.sub_(blk.mean(dim=3, keepdim=True))
+                fro2 += w * _sq_norm(blk)
+                num += w * float(
+                    torch.einsum("cn,cndm,dm->", Yc[i : i + gi], blk, Yc[j : j + gj])
                 )
         norm = math.sqrt(fro2)
         _check_norm(norm, math.sqrt(raw2), f"kernel of layer {k}")

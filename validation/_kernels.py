@@ -171,24 +171,29 @@ def kernel_memory_estimate(
     Notes
     -----
     With ``d`` inputs, width ``N``, ``C`` outputs and item size ``s``: the
-    trace is ``s n (d + 2 L N)``, the backward vectors ``2 s C n N``, the
-    scratch ``2 s n^2`` plus, for the full kernel, ``2 s (n g)^2`` per block
-    of ``g`` classes, and the output ``s n^2`` (traced) or ``s (n C)^2``
-    (full) per returned layer. The bound is ``O(L n N + C n N + (n C)^2)``
-    per layer; torch's allocator may round it up a little.
+    trace is ``s n (d + 2 L N + 3 N)``, the backward vectors ``2 s C n N``,
+    the scratch ``3 s n^2`` plus ``s n C N`` (traced) or ``2 s (n g)^2``
+    (full, blocks of ``g`` classes), and the output ``s n^2`` (traced) or
+    ``s (n C)^2`` (full) per returned layer: ``O(L n N + C n N + (n C)^2)``.
+    It counts tensor bytes; the process's resident memory also holds what
+    the C allocator keeps after frees and the BLAS workspaces, which the
+    benchmark measures on top.
     """
     kind = _check_kind(kind)
     lay = _check_layers(net, layers)
     g = _check_class_block(net, class_block)
     s = torch.empty((), dtype=net.dtype).element_size()
     L, N, d, C = net.depth, net.width, net.in_features, net.out_features
-    trace = s * n * (d + 2 * L * N)
+    # Kept: every layer's input and phi'(y^l); transient: y, phi(y), phi'(y).
+    trace = s * n * (d + 2 * L * N) + 3 * s * n * N
     backward = 2 * s * C * n * max(N, C)
-    scratch = 2 * s * n * n
+    scratch = 3 * s * n * n
     if kind == "full":
+        # One block of g classes and one temporary of its size.
         scratch += 2 * s * (n * g) ** 2
         per_layer = s * (n * C) ** 2
     else:
+        # The (n, C N) copy of D^l that the backward Gram multiplies.
         scratch += s * n * C * N
         per_layer = s * n * n
     output = per_layer * len(lay) if materialize else 0

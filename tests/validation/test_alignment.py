@@ -161,7 +161,7 @@ def test_streamed_alignment_equals_materialized(kind: str, centered: bool) -> No
     y = _labels(16, 4)
     want = [alignment(K, y, centered=centered)
             for K in layer_tangent_kernels(net, x, kind=kind)]
-    for block in (None, 3):
+    for block in (None, 1, 3, 4):
         got = layer_alignments(net, x, y, kind=kind, centered=centered,
                                class_block=block)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
