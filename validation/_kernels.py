@@ -159,7 +159,8 @@ def kernel_memory_estimate(
     layers : iterable of int, optional
         Layers asked for (default all ``1..L+1``).
     class_block : int, optional
-        Classes per block of the full kernel (default all ``C``: one block).
+        Classes per block of the full kernel (default: all ``C``, one block,
+        when materializing; one class pair when streaming).
     materialize : bool, default True
         Whether the kernels are returned (True) or streamed one layer at a
         time and discarded (the alignment routine).
@@ -181,6 +182,10 @@ def kernel_memory_estimate(
     """
     kind = _check_kind(kind)
     lay = _check_layers(net, layers)
+    if class_block is None:
+        # Defaults of the two callers: one block when materializing, one
+        # class pair at a time when streaming (layer_alignments).
+        class_block = net.out_features if materialize else 1
     g = _check_class_block(net, class_block)
     s = torch.empty((), dtype=net.dtype).element_size()
     L, N, d, C = net.depth, net.width, net.in_features, net.out_features
