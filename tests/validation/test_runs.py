@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import sigprop as sp
+from sigprop._errors import EquilibriumError
 from sigprop.validation import (
     RunConfig,
     RunFailedError,
@@ -152,3 +153,46 @@ def test_bad_config_type() -> None:
 def test_probe_too_large_is_named() -> None:
     with pytest.raises(ValueError, match=r"`probe_size` = 1000 needs 250"):
         run_experiment(QUICK.replace(probe_size=1000))
+
+
+class _FakeEq:
+    layer = 3.25
+    boundary = None
+    crossings = np.array([3.25])
+    forward = np.linspace(1.0, 0.0, 6)
+    backward = np.linspace(0.2, 1.0, 6)
+
+
+class _FakeMeanField:
+    """Stands in for the core to test the plumbing, not the theory."""
+
+    calls: list[tuple[str, object]] = []
+
+    def __init__(self, act: object, *, sigma_w2: float, sigma_b2: float) -> None:
+        self.args = (act, sigma_w2, sigma_b2)
+
+    def equilibrium_for_data(self, X: np.ndarray, depth: int) -> _FakeEq:
+        self.calls.append(("data", (X.shape, depth)))
+        return _FakeEq()
+
+    def equilibrium(self, depth: int, c0: float = 0.0) -> _FakeEq:
+        self.calls.append(("scalar", (depth, c0)))
+        raise EquilibriumError("|c0 - c*| is too small")
+
+
+def test_prediction_plumbing_with_a_stand_in_core(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sigprop.validation import predict_equilibrium
+
+    monkeypatch.setattr(sp, "MeanField", _FakeMeanField, raising=False)
+    X = np.random.default_rng(0).standard_normal((10, 4))
+    pred = predict_equilibrium(sp.activation("relu"), 2.0, 0.0, 5, X)
+    assert pred["dataset"]["layer"] == 3.25 and pred["dataset"]["error"] is None
+    assert pred["dataset"]["forward"] == pytest.approx(list(_FakeEq.forward))
+    # A core error is recorded as the prediction's failure reason, not raised.
+    assert "too small" in pred["scalar"]["error"]
+    assert ("data", ((10, 4), 5)) in _FakeMeanField.calls
+    assert ("scalar", (5, pytest.approx(mean_pairwise_correlation(X)))) in (
+        _FakeMeanField.calls
+    )
