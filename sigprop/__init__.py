@@ -1,6 +1,74 @@
-"""sigprop: mean-field signal propagation and the equilibrium layer."""
+"""sigprop: mean-field signal propagation and the equilibrium layer.
 
+Activations
+    activation               look up, parse or wrap an activation
+    Activation               one activation, for numpy, sympy, mpmath and torch
+    registered_activations   names of the built-in activations
+Mean field
+    MeanField                maps, fixed points, slopes, depth scales, phase,
+                             forward and backward recursions
+    edge_of_chaos            sigma_w2 with chi_1 = 1 for a sigma_b2
+    GaussianExpectations     the Gaussian integrals of an activation
+Kernels and the equilibrium layer
+    LayerKernels             per-layer NNGP, gradient and tangent kernels
+    layer_kernels            compute them for a dataset
+    Equilibrium, Crossing    results of an equilibrium-layer computation
+    equilibrium              l* for a pair of inputs at correlation c0
+    equilibrium_for_data     l* for a dataset
+Errors
+    SigpropError and its subclasses (see sigprop._errors)
+
+``depth`` is everywhere the number of hidden layers ``L`` (a network of
+``L + 1`` linear layers). Variances are named by their squares, ``sigma_w2``
+and ``sigma_b2``. The mathematical contract is THEORY.md.
+"""
+
+from ._errors import (
+    ConvergenceError,
+    EquilibriumError,
+    ExpressionError,
+    IndeterminateFixedPointError,
+    InvalidParameterError,
+    MomentOverflowError,
+    NoEdgeOfChaosError,
+    NoFixedPointError,
+    SigpropError,
+    UnknownActivationError,
+)
 from ._version import __version__
 from .activations import Activation, activation, registered_activations
+from .edge import edge_of_chaos
+from .equilibrium import Crossing, Equilibrium, equilibrium, equilibrium_for_data
+from .gaussian import GaussianExpectations
+from .kernels import LayerKernels, layer_kernels
+from .meanfield import MeanField
 
-__all__ = ["__version__", "Activation", "activation", "registered_activations"]
+__all__ = [
+    "__version__",
+    # activations
+    "Activation",
+    "activation",
+    "registered_activations",
+    # mean field
+    "MeanField",
+    "edge_of_chaos",
+    "GaussianExpectations",
+    # kernels and equilibrium
+    "LayerKernels",
+    "layer_kernels",
+    "Crossing",
+    "Equilibrium",
+    "equilibrium",
+    "equilibrium_for_data",
+    # errors
+    "SigpropError",
+    "InvalidParameterError",
+    "UnknownActivationError",
+    "ExpressionError",
+    "MomentOverflowError",
+    "NoFixedPointError",
+    "IndeterminateFixedPointError",
+    "NoEdgeOfChaosError",
+    "EquilibriumError",
+    "ConvergenceError",
+]
