@@ -300,15 +300,26 @@ def mean_pairwise_correlation(X: np.ndarray) -> float:
 
 
 def _equilibrium_dict(eq: Any) -> dict[str, Any]:
+    """JSON-friendly view of a core ``Equilibrium``."""
+
     def arr(name: str) -> list[float] | None:
         v = getattr(eq, name, None)
         return None if v is None else [float(t) for t in np.ravel(v)]
 
+    crossings = []
+    for cr in getattr(eq, "crossings", ()) or ():
+        if hasattr(cr, "layer"):
+            crossings.append({"layer": float(cr.layer),
+                              "direction": getattr(cr, "direction", None)})
+        else:
+            crossings.append({"layer": float(cr), "direction": None})
     layer = getattr(eq, "layer", None)
+    c_star = getattr(eq, "c_star", None)
     return {
         "layer": None if layer is None else float(layer),
         "boundary": getattr(eq, "boundary", None),
-        "crossings": arr("crossings"),
+        "crossings": crossings,
+        "c_star": None if c_star is None else float(c_star),
         "forward": arr("forward"),
         "backward": arr("backward"),
         "error": None,

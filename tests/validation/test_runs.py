@@ -158,7 +158,8 @@ def test_probe_too_large_is_named() -> None:
 class _FakeEq:
     layer = 3.25
     boundary = None
-    crossings = np.array([3.25])
+    crossings = (3.25,)
+    c_star = 1.0
     forward = np.linspace(1.0, 0.0, 6)
     backward = np.linspace(0.2, 1.0, 6)
 

@@ -174,16 +174,16 @@ needs_core = pytest.mark.skipif(
 
 @needs_core
 def test_core_relu_kernels_equal_the_closed_form() -> None:
-    q, qt = _core_theory("relu", 2.0, 0.1)
-    q_ref, qt_ref = _relu_theory(2.0, 0.1)
+    # sigma_w2 < 2: the core asks for a finite q* (ReLU at (2, 0.1) has none).
+    q, qt = _core_theory("relu", 1.9, 0.1)
+    q_ref, qt_ref = _relu_theory(1.9, 0.1)
     np.testing.assert_allclose(q, q_ref, rtol=1e-10)
     np.testing.assert_allclose(qt, qt_ref, rtol=1e-10)
 
 
 @needs_core
-@pytest.mark.slow
 @pytest.mark.parametrize(
-    ("name", "sw2", "sb2"), [("tanh", 1.5, 0.05), ("gelu", 2.2, 0.1)]
+    ("name", "sw2", "sb2"), [("tanh", 1.5, 0.05), ("gelu", 1.7, 0.1)]
 )
 def test_matches_core_kernels(name: str, sw2: float, sb2: float) -> None:
     q, qt = _core_theory(name, sw2, sb2)
