@@ -50,7 +50,7 @@ def check_depth(value: Any, name: str = "depth") -> int:
     """A depth: a positive integer number of hidden layers."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
-            value = int(value)
+            value = int(float(value))
         else:
             raise InvalidParameterError(
                 f"`{name}` must be a positive integer (the number of hidden "

@@ -588,7 +588,7 @@ def activation(
                 f"unexpected parameters {sorted(params)} for a callable activation."
             )
         fn = spec
-        label = name or getattr(spec, "__name__", "callable")
+        label = str(name or getattr(spec, "__name__", "callable"))
         try:
             probe = np.asarray(fn(np.linspace(-1.0, 1.0, 5)), dtype=float)
         except Exception as exc:  # a user function may raise anything

@@ -150,7 +150,11 @@ def crossing_layer(
 
 
 def equilibrium(
-    mf: MeanField, depth: int, c0: float = 0.0, *, min_separation: float = MIN_SEPARATION
+    mf: MeanField,
+    depth: int,
+    c0: float = 0.0,
+    *,
+    min_separation: float = MIN_SEPARATION,
 ) -> Equilibrium:
     r"""Equilibrium layer for two inputs at ``q_star`` with correlation ``c0``.
 

@@ -242,7 +242,10 @@ class GaussianExpectations:
         return (neg * neg + pos * pos) / 2.0
 
     def _quad1d(
-        self, g: Callable[[np.ndarray, np.ndarray], np.ndarray], q: np.ndarray, what: str
+        self,
+        g: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        q: np.ndarray,
+        what: str,
     ) -> np.ndarray:
         """Composite Gauss-Legendre of E[g(sqrt(q) z, z)], refined to agree."""
         flat = np.atleast_1d(q).ravel()
@@ -333,7 +336,8 @@ class GaussianExpectations:
             neg, pos = self.act.slopes  # type: ignore[misc]
             th = _theta(1 - eps, eps)
             return q * (
-                (pos**2 + neg**2) / 2 * eps - (pos - neg) ** 2 * _g_theta(th) / (2 * np.pi)
+                (pos**2 + neg**2) / 2 * eps
+                - (pos - neg) ** 2 * _g_theta(th) / (2 * np.pi)
             )
         if self.engine == "erf":
             r = 2 * q / (1 + 2 * q)
@@ -447,7 +451,8 @@ class GaussianExpectations:
                 self._k_hint[derivative] = k
                 if np.all(ok):
                     # trim: the smallest truncation whose remainder is negligible
-                    rem = np.cumsum((coef**2)[:, ::-1], axis=1)[:, ::-1] / scale[:, None]
+                    rem = np.cumsum((coef**2)[:, ::-1], axis=1)[:, ::-1]
+                    rem /= scale[:, None]
                     need = int(np.max(np.argmax(rem <= 1e-16, axis=1))) + 1
                     need = min(k, max(need, 2))
                     tail = tail + np.sum(coef[:, need:] ** 2, axis=1)
@@ -501,7 +506,6 @@ class GaussianExpectations:
             uq, inv = np.unique(fq, return_inverse=True)
             coef, tail, norm2, _ = self._coefficients(uq, derivative=False)
             kk = coef.shape[1]
-            c = 1 - fe
             # the tail of sum_k (1 - c^k) b_k^2 is at most 2 * tail
             done = 2 * tail[inv] <= _MEHLER_TOL * np.maximum(norm2[inv], 1e-300) * (
                 np.maximum(fe, 1e-3)
@@ -562,7 +566,8 @@ class GaussianExpectations:
             # outer panel ends: y where an inner kink of u1 meets one of u2
             den = cy2 / cx2 - cy1 / cx1
             ky = (
-                k2[:, None, :] / cx2[:, None, None] - k1[:, :, None] / cx1[:, None, None]
+                k2[:, None, :] / cx2[:, None, None]
+                - k1[:, :, None] / cx1[:, None, None]
             ) / den[:, None, None]
         ky = ky.reshape(s1.size, -1)
         ky = np.where(np.isfinite(ky), ky, -2 * _T1D)
@@ -592,8 +597,10 @@ class GaussianExpectations:
             x = x.reshape(b, yy.shape[1], -1)
             wx = wx.reshape(b, yy.shape[1], -1)
             ys = yy[..., None]
-            u1 = s1[sl, None, None] * (cx1[sl, None, None] * x + cy1[sl, None, None] * ys)
-            u2 = s2[sl, None, None] * (cx2[sl, None, None] * x + cy2[sl, None, None] * ys)
+            c1 = (cx1[sl, None, None], cy1[sl, None, None])
+            c2 = (cx2[sl, None, None], cy2[sl, None, None])
+            u1 = s1[sl, None, None] * (c1[0] * x + c1[1] * ys)
+            u2 = s2[sl, None, None] * (c2[0] * x + c2[1] * ys)
             with np.errstate(over="ignore", invalid="ignore"):
                 if kind == "phiphi":
                     g = act(u1) * act(u2)

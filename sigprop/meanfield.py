@@ -64,12 +64,15 @@ class MeanField:
     ------
     InvalidParameterError
         Negative or non-finite variances.
-    NoFixedPointError
-        When the length map has no finite stable fixed point (ReLU with
-        ``sigma_w2 > 2``, or ``sigma_w2 = 2`` with ``sigma_b2 > 0``).
 
     Notes
     -----
+    When the length map has no finite stable fixed point (ReLU with
+    ``sigma_w2 > 2``, or ``sigma_w2 = 2`` with ``sigma_b2 > 0``), everything
+    defined at ``q*`` (``q_star``, the maps, slopes, phase, equilibrium)
+    raises :class:`~sigprop.NoFixedPointError`; :meth:`kernels`, which
+    propagates a finite depth from the data, still works.
+
     For positively homogeneous activations at their critical point (ReLU at
     ``(2, 0)``) every ``q`` is a fixed point: :attr:`q_star` raises
     :class:`~sigprop.IndeterminateFixedPointError`, while the correlation map,
@@ -107,9 +110,6 @@ class MeanField:
         self.sigma_w2 = check_variance("sigma_w2", sigma_w2)
         self.sigma_b2 = check_variance("sigma_b2", sigma_b2)
         self._g: GaussianExpectations = expectations_for(self.activation)
-        fp = self._q_star_info
-        if fp.value is None and fp.reason is not None:
-            raise NoFixedPointError(fp.reason)
 
     def __repr__(self) -> str:
         return (
@@ -232,6 +232,8 @@ class MeanField:
             ``q`` is a fixed point.
         """
         fp = self._q_star_info
+        if fp.value is None and fp.reason is not None:
+            raise NoFixedPointError(fp.reason)
         if fp.value is None:
             raise IndeterminateFixedPointError(
                 f"every q is a fixed point of the length map of "
@@ -245,6 +247,8 @@ class MeanField:
     def _q(self) -> float:
         """``q*``, or 1 where every q is a fixed point (the c-map ignores q)."""
         fp = self._q_star_info
+        if fp.value is None and fp.reason is not None:
+            raise NoFixedPointError(fp.reason)
         return 1.0 if fp.value is None else fp.value
 
     # -- correlation map --------------------------------------------------------------
@@ -469,6 +473,8 @@ class MeanField:
     def summary(self) -> dict[str, Any]:
         """The scalar quantities as a JSON-ready dict (``q_star`` may be a note)."""
         fp = self._q_star_info
+        if fp.value is None and fp.reason is not None:
+            raise NoFixedPointError(fp.reason)
         return {
             "activation": self.activation.name,
             "sigma_w2": self.sigma_w2,

@@ -40,7 +40,7 @@ def _quad(fn, lo, hi, points):
     pts = sorted(p for p in set(points) if lo < p < hi)
     edges = [lo, *pts, hi]
     total = 0.0
-    for a, b in zip(edges[:-1], edges[1:]):
+    for a, b in zip(edges[:-1], edges[1:], strict=True):
         val, _ = integrate.quad(fn, a, b, epsabs=1e-300, epsrel=2e-14, limit=400)
         total += val
     return total
@@ -61,20 +61,26 @@ def e2(f1, f2, q11, q22, q12, kinks=(), diffsq=False):
 
     def inner(z1):
         if d > 0:
-            pts = [(k / s1 - a * z1) / d for k in ks] + [(a * z1 - k / s2) / d for k in ks]
+            pts = [(k / s1 - a * z1) / d for k in ks] + [
+                (a * z1 - k / s2) / d for k in ks
+            ]
         else:
             pts = []
         if diffsq:
 
             def fn(z2):
-                return 0.5 * (f1(s1 * (a * z1 + d * z2)) - f1(s2 * (a * z1 - d * z2))) ** 2 * (
-                    _PDF * math.exp(-z2 * z2 / 2)
+                return (
+                    0.5
+                    * (f1(s1 * (a * z1 + d * z2)) - f1(s2 * (a * z1 - d * z2))) ** 2
+                    * (_PDF * math.exp(-z2 * z2 / 2))
                 )
         else:
 
             def fn(z2):
-                return f1(s1 * (a * z1 + d * z2)) * f2(s2 * (a * z1 - d * z2)) * (
-                    _PDF * math.exp(-z2 * z2 / 2)
+                return (
+                    f1(s1 * (a * z1 + d * z2))
+                    * f2(s2 * (a * z1 - d * z2))
+                    * (_PDF * math.exp(-z2 * z2 / 2))
                 )
 
         return _quad(fn, -t, t, pts + [0.0])

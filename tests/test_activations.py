@@ -20,13 +20,17 @@ def test_numpy_matches_the_sympy_expression_in_mpmath(name, mp_dps):
         ref = f(mp.mpf(x))
         assert float(act(x)) == pytest.approx(float(ref), rel=1e-14, abs=1e-15)
         dref = df(mp.mpf(x))
-        assert float(act.derivative(x)) == pytest.approx(float(dref), rel=1e-13, abs=1e-15)
+        assert float(act.derivative(x)) == pytest.approx(
+            float(dref), rel=1e-13, abs=1e-15
+        )
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_derivative_matches_a_finite_difference(name):
     act = sp.activation(name)
-    x = GRID[np.abs(GRID[:, None] - np.array(act.kinks or [99.0])[None, :]).min(1) > 0.1]
+    x = GRID[
+        np.abs(GRID[:, None] - np.array(act.kinks or [99.0])[None, :]).min(1) > 0.1
+    ]
     h = 1e-6
     fd = (act(x + h) - act(x - h)) / (2 * h)
     np.testing.assert_allclose(act.derivative(x), fd, rtol=1e-7, atol=1e-8)

@@ -3,11 +3,10 @@
 import math
 
 import mpmath as mp
-
+import mpref
 import numpy as np
 import pytest
 
-import mpref
 import sigprop as sp
 from sigprop.gaussian import GaussianExpectations
 

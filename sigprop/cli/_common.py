@@ -91,7 +91,7 @@ def activation_from_args(args: argparse.Namespace) -> Any:
                 f"`--param` must look like NAME=VALUE; got {item!r}."
             )
         params[name.strip()] = _float(value)
-    return activation(args.activation, **params)
+    return activation(args.activation, **params)  # type: ignore[arg-type]
 
 
 def model_from_args(args: argparse.Namespace) -> Any:

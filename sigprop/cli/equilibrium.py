@@ -61,7 +61,8 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"c0             {fmt(args.c0)}",
         f"l*             {eq.layer:.4f}  ({where})",
         f"l*/L           {eq.fraction:.4f}",
-        f"crossings      {', '.join(f'{c.layer:.3f} ({c.direction})' for c in eq.crossings) or 'none'}",
+        "crossings      "
+        + (", ".join(f"{c.layer:.3f} ({c.direction})" for c in eq.crossings) or "none"),
     ]
     if args.plot:
         from .. import plotting  # type: ignore[attr-defined]
