@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from scipy import optimize
@@ -13,6 +14,14 @@ from .activations import activation
 from .gaussian import expectations_for
 
 __all__ = ["edge_of_chaos"]
+
+
+def _chi1_or_none(chi1: Callable[[float], float], sw: float) -> float | None:
+    """``chi_1(sw) - 1``, or None where the length map has no fixed point."""
+    try:
+        return chi1(sw)
+    except NoFixedPointError:
+        return None
 
 _SW_MAX = 1e6
 
@@ -80,32 +89,53 @@ def edge_of_chaos(act: Any, sigma_b2: float = 0.0) -> float:
         return MeanField(a, sw, sigma_b2).chi_1 - 1.0
 
     lo, hi = 1e-3, 1.0
-    try:
-        f_lo = chi1(lo)
-        if f_lo > 0:
-            raise NoEdgeOfChaosError(
-                f"{a.name} is already chaotic (chi_1 > 1) at sigma_w2 = {lo:g} with "
-                f"sigma_b2 = {sigma_b2:g}: no edge of chaos was found."
-            )
-        f_hi = chi1(hi)
-        while f_hi < 0:
-            lo, hi = hi, 2 * hi
-            if hi > _SW_MAX:
-                raise NoEdgeOfChaosError(
-                    f"chi_1 stays below 1 for {a.name} with sigma_b2 = {sigma_b2:g} "
-                    f"up to sigma_w2 = {_SW_MAX:g}: this activation has no edge of "
-                    "chaos at this bias variance (it is ordered for every "
-                    "sigma_w2)."
-                )
-            f_hi = chi1(hi)
-    except NoFixedPointError as exc:
+    f_lo = _chi1_or_none(chi1, lo)
+    if f_lo is None or f_lo > 0:
         raise NoEdgeOfChaosError(
-            f"the length map of {a.name} loses its fixed point before chi_1 "
-            f"reaches 1 (sigma_b2 = {sigma_b2:g}): {exc}"
-        ) from exc
+            f"{a.name} is already chaotic (chi_1 > 1) or has no fixed point at "
+            f"sigma_w2 = {lo:g} with sigma_b2 = {sigma_b2:g}: no edge of chaos "
+            "was found."
+        )
+    while True:
+        f_hi = _chi1_or_none(chi1, hi)
+        if f_hi is None:
+            # q* is lost between lo and hi: bisect for chi_1 = 1 before it is
+            for _ in range(60):
+                mid = 0.5 * (lo + hi)
+                f_mid = _chi1_or_none(chi1, mid)
+                if f_mid is None:
+                    hi = mid
+                elif f_mid >= 0:
+                    hi, f_hi = mid, f_mid
+                    break
+                else:
+                    lo = mid
+            else:
+                raise NoEdgeOfChaosError(
+                    f"the length map of {a.name} loses its fixed point q* at "
+                    f"sigma_w2 ~ {lo:.6g} (sigma_b2 = {sigma_b2:g}) while chi_1 is "
+                    "still below 1: no edge of chaos at this bias variance."
+                )
+            break
+        if f_hi >= 0:
+            break
+        lo, hi = hi, 2 * hi
+        if hi > _SW_MAX:
+            raise NoEdgeOfChaosError(
+                f"chi_1 stays below 1 for {a.name} with sigma_b2 = {sigma_b2:g} up "
+                f"to sigma_w2 = {_SW_MAX:g}: this activation has no edge of chaos "
+                "at this bias variance (it is ordered for every sigma_w2)."
+            )
     if f_hi == 0.0:
         return hi
-    root = optimize.brentq(chi1, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=200)
-    if not math.isfinite(root):  # pragma: no cover - brentq returns floats
-        raise NoEdgeOfChaosError(f"no edge of chaos found for {a.name}.")
-    return float(root)
+    root = float(optimize.brentq(chi1, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=200))
+    residual = _chi1_or_none(chi1, root)
+    if residual is None or not math.isfinite(root) or abs(residual) > 1e-9:
+        # brentq also converges onto a jump of chi_1: where the stable q*
+        # reached from q = sigma_w2 + sigma_b2 changes branch
+        raise NoEdgeOfChaosError(
+            f"chi_1 of {a.name} jumps across 1 at sigma_w2 ~ {root:.10g} "
+            f"(sigma_b2 = {sigma_b2:g}), where the stable fixed point q* changes "
+            "branch: no sigma_w2 gives chi_1 = 1 at this bias variance."
+        )
+    return root
