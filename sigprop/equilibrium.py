@@ -204,10 +204,45 @@ def equilibrium(
         fwd = np.abs(eps)
         c = 1.0 - eps
     else:
-        c = mf.forward(depth, c0)
-        fwd = np.abs(c - c_star)
+        delta = _chaotic_deviation(mf, depth, c0, c_star)
+        fwd = np.abs(delta)
+        c = c_star + delta
     bwd = mf._backward_from(c)
     return crossing_layer(fwd, bwd, depth, c_star)
+
+
+_LINEARIZE_BELOW = 1e-6
+
+
+def _chaotic_deviation(mf: MeanField, depth: int, c0: float, c_star: float) -> Any:
+    """``delta^l = c^l - c*`` for ``l = 0..L``, accurate far below 1e-16.
+
+    Computing ``c^l - c*`` as a difference stalls at the rounding error of
+    ``c*`` (about 1e-16) while the true deviation keeps shrinking like
+    ``chi_c^l``; deep chaotic networks would then see ``F`` flatten at 1e-16.
+    Once ``|delta| < 1e-6`` the recursion switches to its second-order
+    Taylor form ``delta' = f'(c*) delta + f''(c*) delta^2 / 2``, whose
+    neglected term is ``O(delta^3)``.
+    """
+    delta = np.empty(depth + 1)
+    c = c0
+    delta[0] = c0 - c_star
+    chi_c = mf.chi_c
+    h = 1e-4
+    f2 = (float(mf.c_map_slope(min(c_star + h, 1.0))) - float(
+        mf.c_map_slope(c_star - h)
+    )) / (min(c_star + h, 1.0) - (c_star - h))
+    linear = False
+    for layer in range(1, depth + 1):
+        d = delta[layer - 1]
+        if not linear and abs(d) < _LINEARIZE_BELOW:
+            linear = True
+        if linear:
+            delta[layer] = chi_c * d + 0.5 * f2 * d * d
+        else:
+            c = float(mf.c_map(c))
+            delta[layer] = c - c_star
+    return delta
 
 
 def equilibrium_for_data(
