@@ -81,7 +81,7 @@ def finite_width_network(x, depth, width, sw, sb, act, rng):
         hs.append(h)
         fan = width
     w_out = rng.normal(size=(fan, 1))
-    # backward: delta^{L+1} = 1; delta^l = phi'(y^l) * (sqrt(sw/n_l) W^{l+1} delta^{l+1})
+    # backward: delta^{L+1} = 1, delta^l = phi'(y^l) (sqrt(sw/n_l) W^{l+1} delta^{l+1})
     deltas = [np.ones((n, 1))]
     w_next = w_out
     for layer in range(depth, 0, -1):

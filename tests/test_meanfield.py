@@ -175,7 +175,7 @@ def test_backward_is_the_product_of_slopes():
 def test_relu_at_its_critical_point_has_no_single_q_star():
     mf = sp.MeanField("relu", 2.0, 0.0)
     with pytest.raises(sp.IndeterminateFixedPointError, match="every q is a fixed"):
-        mf.q_star
+        _ = mf.q_star
     assert mf.summary()["q_star"] == "every q (scale-invariant)"
     assert mf.equilibrium(10).layer > 1
 
@@ -184,7 +184,7 @@ def test_relu_at_its_critical_point_has_no_single_q_star():
 def test_relu_without_finite_q_star_is_a_named_error(sw, sb):
     mf = sp.MeanField("relu", sw, sb)
     with pytest.raises(sp.NoFixedPointError, match="no finite fixed point q\\*.*Use"):
-        mf.q_star
+        _ = mf.q_star
     with pytest.raises(sp.NoFixedPointError):
         mf.equilibrium(10)
     with pytest.raises(sp.NoFixedPointError):
@@ -193,7 +193,7 @@ def test_relu_without_finite_q_star_is_a_named_error(sw, sb):
 
 def test_exploding_length_map_is_a_named_error():
     with pytest.raises(sp.NoFixedPointError, match="still grows"):
-        sp.MeanField("x + x**3", 3.0, 0.1).q_star
+        _ = sp.MeanField("x + x**3", 3.0, 0.1).q_star
 
 
 @pytest.mark.parametrize(
