@@ -270,6 +270,13 @@ def equilibrium_for_data(
     Returns
     -------
     Equilibrium
+
+    Notes
+    -----
+    In the chaotic phase each pair's ``|c^l_ab - c*|`` is a difference of two
+    numbers, so it stalls at about 1e-16 once the true deviation falls below
+    that (after a few hundred layers); the scalar :func:`equilibrium`
+    propagates the deviation itself and has no such floor.
     """
     from .kernels import layer_kernels, pair_curves
 
