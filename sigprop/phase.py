@@ -706,38 +706,34 @@ class _Block:
 def _solve_c_star(maps: _Maps, sel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Stable fixed point of ``f`` for the points ``sel`` (chaotic ones).
 
-    As MeanField: iterate ``c <- f(c)`` from 0 (at most 200 times, to land in
-    the basin of the stable fixed point), then polish by Newton's method,
-    which converges because ``f'(c*) < 1`` there.
+    On [0, 1], ``f`` is a power series in ``c`` with non-negative
+    coefficients (Mehler's formula) and ``f(0) >= 0``: ``h = f - c`` is convex,
+    so Newton's iterates from ``c = 0`` rise monotonically to the smallest
+    fixed point above 0, the one that MeanField's iteration ``c <- f(c)`` from
+    0 reaches.
     """
     sub = _subset(maps, sel)
-    c = np.zeros(sel.size)
-    active = np.ones(sel.size, dtype=bool)
+    n = sel.size
+    c = np.zeros(n)
+    active = np.arange(n)  # indices into sel still iterating
+    cur = sub  # maps of the points `active` (re-subset only when it halves)
+    cur_idx = np.arange(n)
     for _ in range(200):
-        i = np.nonzero(active)[0]
-        if i.size == 0:
+        if active.size == 0:
             break
-        sub_i = _subset(sub, i)
-        cn = 1.0 - sub_i.one_minus_f(1.0 - c[i])
-        conv = np.abs(cn - c[i]) < 1e-13
-        c[i] = cn
-        active[i[conv]] = False
-    # h = f - c is convex and decreasing through c* for the usual activations:
-    # Newton's iterates from the left of c* then rise monotonically to it
-    active = np.ones(sel.size, dtype=bool)
-    for _ in range(100):
-        i = np.nonzero(active)[0]
-        if i.size == 0:
-            break
-        sub_i = _subset(sub, i)
-        h = 1.0 - sub_i.one_minus_f(1.0 - c[i]) - c[i]
-        d = sub_i.slope(c[i]) - 1.0
+        if active.size <= cur_idx.size // 2:
+            pos = np.searchsorted(cur_idx, active)
+            cur, cur_idx = _subset(cur, pos), active
+        ci = c[cur_idx]
+        h = 1.0 - cur.one_minus_f(1.0 - ci) - ci
+        d = cur.slope(ci) - 1.0
         with np.errstate(divide="ignore", invalid="ignore"):
-            cn = np.clip(c[i] - h / d, -1.0, 1.0 - 1e-16)
-        cn = np.where(np.isfinite(cn) & (h != 0.0), cn, c[i])
-        conv = np.abs(cn - c[i]) <= 2e-16
-        c[i] = cn
-        active[i[conv]] = False
+            cn = np.clip(ci - h / d, -1.0, 1.0 - 1e-16)
+        cn = np.where(np.isfinite(cn) & (h != 0.0), cn, ci)
+        conv = np.abs(cn - ci) <= 2e-16
+        c[cur_idx] = cn
+        still = np.isin(cur_idx, active) & ~conv
+        active = cur_idx[still]
     h = 1.0 - sub.one_minus_f(1.0 - c) - c
     ok = np.isfinite(c) & (np.abs(h) <= 1e-12)
     return c, ok
@@ -936,8 +932,9 @@ def phase_diagram(
         logger; a callable is called as ``progress(done, total)`` with the
         number of grid points done so far.
     block_size : int, optional
-        Grid points computed at once. The default keeps each
-        ``(points x layers)`` array near 2 million floats (16 MB), so that
+        Grid points computed at once (default: 2048, fewer for deep networks
+        so that each
+        ``(points x layers)`` array stays under 2 million floats, 16 MB), so that
         memory stays bounded for any grid.
 
     Returns
@@ -991,7 +988,7 @@ def phase_diagram(
     depth = check_depth(depth)
     c0 = check_correlation("c0", c0)
     if block_size is None:
-        block_size = max(64, min(65536, _BLOCK_ELEMENTS // (depth + 1)))
+        block_size = max(64, min(2048, _BLOCK_ELEMENTS // (depth + 1)))
     elif isinstance(block_size, bool) or not isinstance(block_size, int) or (
         block_size < 1
     ):
