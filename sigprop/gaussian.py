@@ -499,7 +499,8 @@ class GaussianExpectations:
             if np.any(done):
                 k = np.arange(kk)
                 fd = fe[done]
-                with np.errstate(divide="ignore"):
+                # log c is only used for c > 0; c <= 0 (eps >= 1) is handled below
+                with np.errstate(divide="ignore", invalid="ignore"):
                     lg = np.log1p(-np.minimum(fd, 2.0))  # log c, c in [-1, 1]
                 # 1 - c^k for c >= 0 via expm1; c < 0 handled directly
                 pos = fd < 1.0

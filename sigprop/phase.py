@@ -932,10 +932,9 @@ def phase_diagram(
         logger; a callable is called as ``progress(done, total)`` with the
         number of grid points done so far.
     block_size : int, optional
-        Grid points computed at once (default: 2048, fewer for deep networks
-        so that each
-        ``(points x layers)`` array stays under 2 million floats, 16 MB), so that
-        memory stays bounded for any grid.
+        Grid points computed at once (default 2048, fewer for deep networks
+        so that each ``(points x layers)`` array stays under 2 million
+        floats, 16 MB): memory stays bounded for any grid.
 
     Returns
     -------
