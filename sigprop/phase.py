@@ -519,7 +519,9 @@ class _QSolver:
             tiny = lo[i] < _Q_TINY
             for k in i[tiny]:
                 lo[k] = 0.0
-                glo[k] = float(self._gfun(sw[k : k + 1], sb[k : k + 1], lo[k : k + 1])[0])
+                glo[k] = float(
+                    self._gfun(sw[k : k + 1], sb[k : k + 1], lo[k : k + 1])[0]
+                )
                 if glo[k] == 0.0:
                     zero[k] = self._zero_is_stable(sw[k], sb[k], hi[k])
             i = i[~tiny]
@@ -565,8 +567,10 @@ class _QSolver:
             b[i[~pos]] = x[i[~pos]]
             with np.errstate(divide="ignore", invalid="ignore"):
                 xn = x[i] - gx / dg
-            bad = ~np.isfinite(xn) | (xn <= np.minimum(a[i], b[i])) | (
-                xn >= np.maximum(a[i], b[i])
+            bad = (
+                ~np.isfinite(xn)
+                | (xn <= np.minimum(a[i], b[i]))
+                | (xn >= np.maximum(a[i], b[i]))
             )
             xn[bad] = 0.5 * (a[i][bad] + b[i][bad])
             conv = (np.abs(xn - x[i]) <= 4e-16 * np.abs(xn)) | (gx == 0.0)
@@ -988,8 +992,10 @@ def phase_diagram(
     c0 = check_correlation("c0", c0)
     if block_size is None:
         block_size = max(64, min(2048, _BLOCK_ELEMENTS // (depth + 1)))
-    elif isinstance(block_size, bool) or not isinstance(block_size, int) or (
-        block_size < 1
+    elif (
+        isinstance(block_size, bool)
+        or not isinstance(block_size, int)
+        or (block_size < 1)
     ):
         raise InvalidParameterError(
             f"`block_size` must be a positive integer; got {block_size!r}."

@@ -81,8 +81,10 @@ def _axes(ax: Any) -> Any:
 def _edges(x: np.ndarray) -> np.ndarray:
     """Cell edges of a pcolormesh for cell centres ``x``."""
     if x.size == 1:
-        return np.array([x[0] - 0.5, x[0] + 0.5]) if x[0] > 0.5 else np.array(
-            [0.0, 2 * x[0] + 1e-12 if x[0] > 0 else 1.0]
+        return (
+            np.array([x[0] - 0.5, x[0] + 0.5])
+            if x[0] > 0.5
+            else np.array([0.0, 2 * x[0] + 1e-12 if x[0] > 0 else 1.0])
         )
     mid = (x[1:] + x[:-1]) / 2
     return np.concatenate([[x[0] - (mid[0] - x[0])], mid, [x[-1] + (x[-1] - mid[-1])]])
@@ -140,7 +142,7 @@ def plot_phase_diagram(
             codes[pd.phase == name] = code
         data = np.ma.MaskedArray(codes, mask=codes < 0)
         cm = colors.ListedColormap(["tab:blue", "k", "tab:red"])
-        norm = colors.BoundaryNorm([-0.5, 0.5, 1.5, 2.5], cm.N)
+        norm: Any = colors.BoundaryNorm([-0.5, 0.5, 1.5, 2.5], cm.N)
         mesh = ax.pcolormesh(xe, ye, data, cmap=cm, norm=norm, shading="flat")
         handles += [
             Patch(color="tab:blue", label="ordered"),
@@ -168,7 +170,9 @@ def plot_phase_diagram(
         und = np.ma.MaskedArray(np.ones(pd.shape), mask=~undefined)
         grey = colors.ListedColormap([_UNDEFINED_COLOR])
         ax.pcolormesh(xe, ye, und, cmap=grey, shading="flat", label="undefined")
-        handles.append(Patch(color=_UNDEFINED_COLOR, label=_undefined_label(pd, quantity)))
+        handles.append(
+            Patch(color=_UNDEFINED_COLOR, label=_undefined_label(pd, quantity))
+        )
     if eoc:
         handles += _draw_eoc(pd, ax)
     ax.set_xlabel(r"$\sigma_w^2$")
@@ -197,14 +201,25 @@ def _draw_eoc(pd: PhaseDiagram, ax: Any) -> list[Any]:
     if pd.scale_invariant and pd.eoc_point is not None:
         x, y = pd.eoc_point
         (pt,) = ax.plot(
-            [x], [y], marker="*", ms=14, color="w", mec="k", ls="none",
-            label=f"EOC: the single point ({x:g}, {y:g})", clip_on=False,
+            [x],
+            [y],
+            marker="*",
+            ms=14,
+            color="w",
+            mec="k",
+            ls="none",
+            label=f"EOC: the single point ({x:g}, {y:g})",
+            clip_on=False,
         )
         ax.annotate(
             "scale invariant: EOC is a point,\nno finite q* for "
             rf"$\sigma_w^2 \geq {x:g}$",
-            xy=(x, y), xytext=(0.98, 0.5), textcoords="axes fraction",
-            ha="right", va="center", fontsize="small",
+            xy=(x, y),
+            xytext=(0.98, 0.5),
+            textcoords="axes fraction",
+            ha="right",
+            va="center",
+            fontsize="small",
             bbox={"boxstyle": "round", "fc": "w", "alpha": 0.8},
         )
         return [pt]
@@ -212,7 +227,10 @@ def _draw_eoc(pd: PhaseDiagram, ax: Any) -> list[Any]:
     if not np.any(ok):
         return []
     (line,) = ax.plot(
-        pd.eoc_sigma_w2[ok], pd.sigma_b2[ok], color="w", lw=2.0,
+        pd.eoc_sigma_w2[ok],
+        pd.sigma_b2[ok],
+        color="w",
+        lw=2.0,
         label=r"edge of chaos ($\chi_1 = 1$)",
     )
     line.set_path_effects(_outline())
@@ -242,7 +260,9 @@ def plot_phase_panels(pd: PhaseDiagram, fig: Any = None) -> Any:
     return axes
 
 
-def plot_information_curves(eq: Equilibrium, ax: Any = None, *, log: bool = True) -> Any:
+def plot_information_curves(
+    eq: Equilibrium, ax: Any = None, *, log: bool = True
+) -> Any:
     r"""The information curves :math:`F(l)` and :math:`B(l)`, :math:`l^*` marked.
 
     ``F`` is drawn over ``l = 0..L`` and ``B`` over ``l = 1..L+1``
@@ -374,7 +394,11 @@ def plot_l_star_scaling(
     ax.plot(x[~flags], y[~flags], "o-", color="tab:blue", label=label)
     if np.any(flags):
         ax.plot(
-            x[flags], y[flags], "o", mfc="none", color="tab:blue",
+            x[flags],
+            y[flags],
+            "o",
+            mfc="none",
+            color="tab:blue",
             label="boundary result",
         )
     if law is not None:
@@ -405,7 +429,9 @@ def _plot_map(
     ax.plot(xv, yv, color="tab:blue", label=name)
     ax.plot(xv, xv, color="0.5", ls=":", label="identity")
     if fixed is not None:
-        ax.plot([fixed], [fixed], "o", color="tab:red", label=f"fixed point {fixed:.4g}")
+        ax.plot(
+            [fixed], [fixed], "o", color="tab:red", label=f"fixed point {fixed:.4g}"
+        )
     ax.set_xlabel(f"${var}$")
     ax.set_ylabel(name)
     if lims:
@@ -414,9 +440,7 @@ def _plot_map(
     return ax
 
 
-def plot_c_map(
-    c: Any, f_c: Any, c_star: float | None = None, ax: Any = None
-) -> Any:
+def plot_c_map(c: Any, f_c: Any, c_star: float | None = None, ax: Any = None) -> Any:
     r"""The correlation map :math:`f(c)`, the diagonal and :math:`c^*`.
 
     ``f_c`` holds the map's values at ``c`` (for example
@@ -425,9 +449,7 @@ def plot_c_map(
     return _plot_map(c, f_c, c_star, ax, "$f(c)$", "c", True)
 
 
-def plot_q_map(
-    q: Any, v_q: Any, q_star: float | None = None, ax: Any = None
-) -> Any:
+def plot_q_map(q: Any, v_q: Any, q_star: float | None = None, ax: Any = None) -> Any:
     r"""The length map :math:`V(q)`, the diagonal and :math:`q^*`.
 
     ``v_q`` holds the map's values at ``q`` (for example

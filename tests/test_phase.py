@@ -82,7 +82,10 @@ def test_eoc_curve_has_chi1_equal_one(diagram):
 
 def test_relu_flags_the_region_without_q_star():
     pd = phase_diagram("relu", [1.0, 2.0, 3.0], [0.0, 0.1], depth=10)
-    assert pd.q_status.tolist() == [["finite", "every", "none"], ["finite", "none", "none"]]
+    assert pd.q_status.tolist() == [
+        ["finite", "every", "none"],
+        ["finite", "none", "none"],
+    ]
     assert pd.phase[0, 1] == "edge" and pd.phase[0, 2] == "undefined"
     assert pd.q_star[0, 0] == 0.0 and pd.q_star[1, 0] == pytest.approx(0.2)
     masked = pd.masked("chi_1")
@@ -115,7 +118,9 @@ def test_save_load_round_trip_is_exact(tmp_path, diagram):
         assert a.dtype == b.dtype
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
     assert (back.activation, back.depth, back.c0) == (
-        diagram.activation, diagram.depth, diagram.c0,
+        diagram.activation,
+        diagram.depth,
+        diagram.c0,
     )
     assert back.notes == diagram.notes and back.eoc_point == diagram.eoc_point
     assert not any(p.name.endswith(".tmp") for p in tmp_path.iterdir())

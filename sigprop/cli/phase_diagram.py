@@ -90,18 +90,20 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if os.path.abspath(args.data) == os.path.abspath(args.out):
             raise InvalidParameterError("`--data` and `--out` must be different files.")
     if args.grid < 2:
-        raise InvalidParameterError(f"`--grid` must be an integer >= 2; got {args.grid}.")
+        raise InvalidParameterError(
+            f"`--grid` must be an integer >= 2; got {args.grid}."
+        )
     try:
         from .. import plotting
 
         plotting._plt()
     except ImportError as exc:
-        raise InvalidParameterError(
-            f"`--out` needs matplotlib: {exc}"
-        ) from exc
+        raise InvalidParameterError(f"`--out` needs matplotlib: {exc}") from exc
     act = activation_from_args(args)
-    sw = np.linspace(*args.sigma_w2_range, args.grid)
-    sb = np.linspace(*args.sigma_b2_range, args.grid)
+    lo_w, hi_w = args.sigma_w2_range
+    lo_b, hi_b = args.sigma_b2_range
+    sw = np.linspace(float(lo_w), float(hi_w), args.grid)
+    sb = np.linspace(float(lo_b), float(hi_b), args.grid)
 
     def progress(done: int, total: int) -> None:
         err.write(f"\rphase diagram: {done}/{total} grid points")
@@ -147,8 +149,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"activation     {pd.activation}",
         f"depth L        {pd.depth}",
         f"grid           {pd.shape[0]} sigma_b2 x {pd.shape[1]} sigma_w2",
-        "phases         "
-        + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
+        "phases         " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
         f"figure         {args.out}",
     ]
     if args.data is not None:
