@@ -15,6 +15,12 @@ Kernels and the equilibrium layer
     Equilibrium, Crossing    results of an equilibrium-layer computation
     equilibrium              l* for a pair of inputs at correlation c0
     equilibrium_for_data     l* for a dataset
+Phase diagrams
+    PhaseDiagram             grid results: q*, c*, chi's, xi's, phase, l*, EOC
+    phase_diagram            compute one over (sigma_w2, sigma_b2) grids
+    load_phase_diagram       read one saved by PhaseDiagram.save
+Plots (``import sigprop.plotting``; needs matplotlib, the ``plot`` extra)
+    sigprop.plotting         heat maps, information curves, l* vs L, maps
 Errors
     SigpropError and its subclasses (see sigprop._errors)
 
@@ -42,6 +48,7 @@ from .equilibrium import Crossing, Equilibrium, equilibrium, equilibrium_for_dat
 from .gaussian import GaussianExpectations
 from .kernels import LayerKernels, layer_kernels
 from .meanfield import MeanField
+from .phase import PhaseDiagram, load_phase_diagram, phase_diagram
 
 __all__ = [
     "__version__",
@@ -60,6 +67,10 @@ __all__ = [
     "Equilibrium",
     "equilibrium",
     "equilibrium_for_data",
+    # phase diagrams
+    "PhaseDiagram",
+    "phase_diagram",
+    "load_phase_diagram",
     # errors
     "SigpropError",
     "InvalidParameterError",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
+from .._errors import InvalidParameterError
 from ._common import ExitCode, add_model_options, emit, fmt, model_from_args
 
 
@@ -28,11 +29,26 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--curves", action="store_true", help="include F(l) and B(l) in --json"
     )
-    p.add_argument("--plot", metavar="FILE.png", default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        default=None,
+        help="draw F(l), B(l) and l* to this file (needs matplotlib)",
+    )
     return p
 
 
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.plot:
+        # checked before computing, so that a bad path writes nothing
+        import os
+
+        folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(folder):
+            raise InvalidParameterError(
+                f"`--plot` {args.plot!r}: the folder {folder!r} does not exist. "
+                "Create it first."
+            )
     mf = model_from_args(args)
     eq = mf.equilibrium(args.depth, c0=args.c0)
     data = eq.to_dict()
@@ -65,7 +81,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         + (", ".join(f"{c.layer:.3f} ({c.direction})" for c in eq.crossings) or "none"),
     ]
     if args.plot:
-        from .. import plotting  # type: ignore[attr-defined]
+        from .. import plotting
 
         plotting.save_information_curves(eq, args.plot)
         lines.append(f"figure         {args.plot}")
