@@ -21,6 +21,7 @@ passed as a plain numpy-vectorized callable.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -517,6 +518,9 @@ _REGISTRY: dict[str, _Entry] = {
 }
 
 
+_NAMED_WITH_PARAMS = re.compile(r"^([a-z_]+)\((.*)\)$")
+
+
 def registered_activations() -> dict[str, str]:
     """Names of the registered activations with a one-line description each."""
     return {k: v.doc for k, v in _REGISTRY.items()}
@@ -617,6 +621,17 @@ def activation(
             f"a callable; got {type(spec).__name__}."
         )
     key = spec.strip().lower()
+    named = _NAMED_WITH_PARAMS.match(key)
+    if named and named.group(1) in _REGISTRY and not params:
+        # a canonical name such as "leaky_relu(alpha=0.1)" reads back
+        key = named.group(1)
+        for item in filter(None, (p.strip() for p in named.group(2).split(","))):
+            pname, sep, value = item.partition("=")
+            if not sep:
+                raise InvalidParameterError(
+                    f"parameters in {spec!r} must look like name=value."
+                )
+            params[pname.strip()] = check_real(pname.strip(), float(value))
     if key in _REGISTRY:
         entry = _REGISTRY[key]
         unknown = set(params) - set(entry.params)

@@ -50,6 +50,8 @@ def test_leaky_relu_and_its_parameter():
     assert act.slopes == (0.2, 1.0)
     np.testing.assert_allclose(act(np.array([-2.0, 3.0])), [-0.4, 3.0])
     assert act.name == "leaky_relu(alpha=0.2)"
+    assert sp.activation(act.name) == act  # canonical names read back
+    assert sp.activation("elu(alpha=0.5)").params == {"alpha": 0.5}
     assert act == sp.activation("leaky_relu", alpha=0.2)
     assert act != sp.activation("leaky_relu", alpha=0.3)
 
