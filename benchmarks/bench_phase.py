@@ -10,6 +10,9 @@
    and of a 256 x 256 tanh grid at depth 100 for comparison.
 
 Run: python benchmarks/bench_phase.py [--repeats N] [--sample N] [--skip-big]
+
+``main(argv)`` prints the lines above and returns the figures as a dict, for
+``python -m benchmarks``.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import statistics
 import time
 import tracemalloc
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -38,23 +42,27 @@ def _naive_point(sw: float, sb: float, depth: int) -> None:
         pass
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sample", type=int, default=300)
     ap.add_argument("--skip-big", action="store_true")
-    args = ap.parse_args()
+    ap.add_argument("--grid", type=int, default=256, help="tanh grid side")
+    args = ap.parse_args(argv)
+    g = args.grid
     print(f"cores visible: {os.cpu_count()}")
+    figures: dict[str, float] = {}
 
-    sw, sb = _grid(256)
+    sw, sb = _grid(g)
     times = []
     for _ in range(args.repeats):
         t = time.perf_counter()
         sp.phase_diagram("tanh", sw, sb, depth=100)
         times.append(time.perf_counter() - t)
     med = statistics.median(times)
+    figures[f"tanh_{g}x{g}_depth100_median_s"] = med
     print(
-        f"phase_diagram tanh 256x256 depth 100: median {med:.2f} s over "
+        f"phase_diagram tanh {g}x{g} depth 100: median {med:.2f} s over "
         f"{args.repeats} runs (min {min(times):.2f}, max {max(times):.2f})"
     )
 
@@ -66,13 +74,17 @@ def main() -> None:
         _naive_point(float(sw[j]), float(sb[i]), 100)
     per_point = (time.perf_counter() - t) / args.sample
     naive = per_point * sw.size * sb.size
+    figures["naive_loop_per_point_ms"] = per_point * 1e3
+    figures[f"naive_loop_{sw.size * sb.size}_extrapolated_s"] = naive
+    figures["vectorized_speedup_x"] = naive / med
     print(
         f"naive MeanField loop: {per_point * 1e3:.2f} ms per point on a random "
-        f"sample of {args.sample}; extrapolated to 65536 points: {naive:.0f} s "
+        f"sample of {args.sample}; extrapolated to {sw.size * sb.size} points: "
+        f"{naive:.0f} s "
         f"(speed-up of the vectorized grid: {naive / med:.0f}x, extrapolated)"
     )
 
-    cases = [("tanh", 256)] + ([] if args.skip_big else [("relu", 1024)])
+    cases = [("tanh", g)] + ([] if args.skip_big else [("relu", 1024)])
     for name, n in cases:
         sw, sb = _grid(n)
         tracemalloc.start()
@@ -99,11 +111,14 @@ def main() -> None:
                 "boundary",
             )
         )
+        figures[f"{name}_{n}x{n}_depth100_traced_wall_s"] = wall
+        figures[f"{name}_{n}x{n}_depth100_peak_mib"] = peak / 2**20
         print(
             f"{name} {n}x{n} depth 100: {wall:.1f} s, peak traced memory "
             f"{peak / 2**20:.0f} MiB (of which the result arrays {result / 2**20:.0f} "
             "MiB)"
         )
+    return figures
 
 
 if __name__ == "__main__":

@@ -13,6 +13,8 @@ none. Times (with ``torch.cuda.synchronize``) and peak GPU memory
 - the quick run (MNIST-5k, depth 20, width 256, to smoothed loss < 0.1).
 
 Usage: ``python benchmarks/bench_validation_gpu.py [--big] [--json FILE]``.
+``main(argv)`` returns the headline figures as a flat dict (empty where there
+is no GPU), for ``python -m benchmarks``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import json
 import statistics
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -114,15 +117,15 @@ def bench_kernels(depth: int, width: int, n: int, repeats: int) -> dict[str, Any
     return out
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--big", action="store_true")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", default=None)
-    opts = ap.parse_args()
+    opts = ap.parse_args(argv)
     if not torch.cuda.is_available():
         print("no CUDA device: this benchmark needs a GPU", file=sys.stderr)
-        sys.exit(1)
+        return {}
     results: dict[str, Any] = {"device": torch.cuda.get_device_name(0)}
     results["kernels"] = bench_kernels(50, 256, 500, opts.repeats)
     if opts.big:
@@ -152,7 +155,16 @@ def main() -> None:
     if opts.json:
         with open(opts.json, "w") as fh:
             json.dump(results, fh, indent=1, default=str)
+    figures: dict[str, float] = {"quick_run_wall_s": results["quick_run"]["wall_s"]}
+    for key in ("kernels", "kernels_big"):
+        for method in ("traced", "full"):
+            if key in results and method in results[key]:
+                entry = results[key][method]
+                figures[f"{key}_{method}_median_s"] = entry["median_s"]
+                figures[f"{key}_{method}_peak_gpu_mib"] = entry["peak_mib"]
+    return figures
 
 
 if __name__ == "__main__":
-    main()
+    if not main(sys.argv[1:]):
+        sys.exit(1)

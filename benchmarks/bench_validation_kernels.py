@@ -18,6 +18,7 @@ Measured, each in a fresh child process (so that peak memory is its own):
 Peak memory is the rise of the child's peak resident set (VmHWM, reset
 through /proc/self/clear_refs after setup) while the call runs.
 Usage: ``python benchmarks/bench_validation_kernels.py [--repeats 3]``.
+``main(argv)`` returns the figures as a flat dict, for ``python -m benchmarks``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import json
 import multiprocessing as mp
 import statistics
 import time
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -117,7 +119,23 @@ def _measure(
     return out
 
 
-def main() -> None:
+def figures_of(results: dict[str, Any]) -> dict[str, float]:
+    """The headline numbers of ``results``, flat: seconds, MiB and speed-ups."""
+    out: dict[str, float] = {}
+    for method in ("traced", "full"):
+        if method in results:
+            out[f"{method}_median_s"] = results[method]["median_s"]
+            out[f"{method}_peak_rss_mib"] = results[method]["peak_mib"]
+    for method in ("bf-traced", "bf-full"):
+        if method in results:
+            key = method.replace("-", "_")
+            out[f"{key}_extrapolated_s"] = results[method]["extrapolated_all_s"]
+            out[f"{key}_peak_rss_mib"] = results[method]["peak_mib"]
+            out[f"{key}_speedup_x"] = results[method]["speedup"]
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--depth", type=int, default=50)
     ap.add_argument("--width", type=int, default=256)
@@ -128,7 +146,7 @@ def main() -> None:
     ap.add_argument("--skip-bf-full", action="store_true")
     ap.add_argument("--skip-bf", action="store_true")
     ap.add_argument("--json", type=str, default=None, help="write results here")
-    opts = ap.parse_args()
+    opts = ap.parse_args(argv)
     args = {
         "depth": opts.depth,
         "width": opts.width,
@@ -191,6 +209,7 @@ def main() -> None:
     if opts.json:
         with open(opts.json, "w") as fh:
             json.dump(results, fh, indent=1)
+    return figures_of(results)
 
 
 if __name__ == "__main__":

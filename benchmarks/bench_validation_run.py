@@ -6,7 +6,9 @@ SGD with momentum 0.9, batch 128, learning rate 4e-3 (the published value for
 20 linear layers), cross-entropy, full-kernel centered alignment; trained
 until the smoothed loss falls under 0.1 (measured at initialization and
 there). Prints the record's timings, the alignment curves and the predicted
-``l*``; ``--out DIR`` keeps the record.
+``l*``; ``--out DIR`` keeps the record. ``main(argv)`` returns the timings,
+the measured peak and the predicted ``l*`` as a flat dict, for
+``python -m benchmarks``.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import time
+from collections.abc import Sequence
 
 from sigprop.validation import RunConfig, run_experiment, save_record
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--depth", type=int, default=20)
     ap.add_argument("--width", type=int, default=256)
@@ -28,8 +32,10 @@ def main() -> None:
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default=None)
-    opts = ap.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    ap.add_argument("--quiet", action="store_true", help="no INFO logging")
+    opts = ap.parse_args(argv)
+    if not opts.quiet:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     cfg = RunConfig(
         dataset="mnist5k",
         depth=opts.depth,
@@ -42,7 +48,9 @@ def main() -> None:
         num_threads=opts.threads,
         seed=opts.seed,
     )
+    t0 = time.perf_counter()
     rec = run_experiment(cfg)
+    wall = time.perf_counter() - t0
     if opts.out:
         print("record:", save_record(rec, opts.out))
     print("status:", rec.status, "stopped by:", rec.stopped_by, rec.failure or "")
@@ -69,6 +77,17 @@ def main() -> None:
             "error:",
             entry.get("error"),
         )
+
+    figures: dict[str, float] = {"wall_s": wall}
+    figures.update({f"{k}_s": float(v) for k, v in rec.timings.items()})
+    final = rec.peak
+    if isinstance(final, dict) and final.get("argmax") is not None:
+        figures["measured_peak_argmax_layer"] = float(final["argmax"])
+    for k in ("dataset", "scalar"):
+        layer = (pred.get(k) or {}).get("layer")
+        if layer is not None:
+            figures[f"predicted_l_star_{k}"] = float(layer)
+    return figures
 
 
 if __name__ == "__main__":
