@@ -622,6 +622,8 @@ def activation(
         )
     key = spec.strip().lower()
     named = _NAMED_WITH_PARAMS.match(key)
+    if named and re.search(r"\bx\b", named.group(2)):
+        named = None  # "tanh(2*x)" is an expression in x, not a name with parameters
     if named and named.group(1) in _REGISTRY and not params:
         # a canonical name such as "leaky_relu(alpha=0.1)" reads back
         key = named.group(1)

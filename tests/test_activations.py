@@ -129,3 +129,16 @@ def test_import_is_light():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_expression_with_a_registered_function_name_is_an_expression():
+    # "erf(x)" looks like a name with parameters but is a function of x
+    act = sp.activation("erf(x)")
+    assert act.kind == "expression"
+    x = np.linspace(-2.0, 2.0, 5)
+    np.testing.assert_allclose(act(x), sp.activation("erf")(x), rtol=1e-15)
+    np.testing.assert_allclose(
+        sp.activation("tanh(2*x/3)")(x), np.tanh(2 * x / 3), rtol=1e-15
+    )
+    with pytest.raises(sp.InvalidParameterError, match="name=value"):
+        sp.activation("leaky_relu(0.1)")
