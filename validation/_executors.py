@@ -255,7 +255,7 @@ class DaskExecutor(Executor):
     def as_completed(self, handles: list[Any]) -> Iterator[Any]:
         from dask.distributed import as_completed
 
-        yield from as_completed(list(handles))
+        yield from as_completed(list(handles), loop=self.client.loop)
 
     def result(self, handle: Any) -> dict[str, Any]:
         return handle.result()  # type: ignore[no-any-return]

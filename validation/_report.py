@@ -148,7 +148,8 @@ def compare_peaks(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     metrics = []
     for pred in ("l_star_dataset", "l_star_scalar"):
         for meas in ("peak_argmax", "peak_first_within_margin"):
-            pairs = [(r[pred], r[meas]) for r in ok if r[pred] is not None]
+            pairs = [(r[pred], r[meas]) for r in ok
+                     if r[pred] is not None and r[meas] is not None]
             cpairs = [(c[pred], c[meas]) for c in configurations
                       if c[pred] is not None and c[meas] is not None]
             rho = spearman([a for a, _ in cpairs], [b for _, b in cpairs])
@@ -287,7 +288,7 @@ def _fig_relu_depth(rows: list[dict[str, Any]], fits: dict[str, Any],
             for d in depths]
     pred = [_mean_sd([r["l_star_dataset"] for r in relu if r["depth"] == d])
             for d in depths]
-    ax.errorbar(depths, [m for m, _ in meas], yerr=[s for _, s in meas], fmt="o",
+    ax.errorbar(depths, [m for m, _ in meas], yerr=[s or 0.0 for _, s in meas], fmt="o",
                 capsize=2, color="C0", label="measured peak (mean +- sd)")
     if all(p is not None for p, _ in pred):
         ax.plot(depths, [p for p, _ in pred], "s", mfc="none", color="C1",
