@@ -304,8 +304,15 @@ def _fig_relu_depth(rows: list[dict[str, Any]], fits: dict[str, Any],
                 ls="--", label=f"l* fit: exponent {p['exponent']:.2f}")
     ax.plot(grid, 2.134 * grid ** 0.6, color="0.5", lw=0.8, ls=":",
             label="2.134 L^(3/5) (THEORY.md 6)")
+    from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
+
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.set_xticks(depths)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(ScalarFormatter())
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("depth L (hidden layers)")
     ax.set_ylabel("peak layer")
     ax.set_title("ReLU at EOC: peak layer vs depth", fontsize=9)

@@ -155,3 +155,24 @@ def test_sigint_keeps_what_was_recorded(tmp_path: Path) -> None:
                           "--no-progress", "--no-report")
     n = len(done)
     assert code == 0 and f"{n} already recorded, {6 - n} run now" in text
+
+
+def test_cli_modules_import_no_heavy_packages() -> None:
+    code = (
+        "import sys, sigprop.cli, sigprop.cli.validate, sigprop.cli.report; "
+        "sigprop.cli.build_parser(); "
+        "heavy = [m for m in ('torch', 'dask', 'distributed', 'matplotlib') "
+        "if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_validation_import_leaves_matplotlib_and_dask_out() -> None:
+    code = (
+        "import sys, sigprop.validation; "
+        "heavy = [m for m in ('dask', 'distributed', 'matplotlib') "
+        "if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
