@@ -8,6 +8,7 @@ the driver alone writes records.
 
 from __future__ import annotations
 
+import abc
 import concurrent.futures as cf
 import logging
 import multiprocessing
@@ -40,7 +41,7 @@ def execute_run(config: dict[str, Any]) -> dict[str, Any]:
     return run_experiment(RunConfig.from_dict(config)).to_dict()
 
 
-class Executor:
+class Executor(abc.ABC):
     """The interface of an executor (subclass it for another backend).
 
     ``submit`` starts a run and returns a handle; ``as_completed`` yields the
@@ -52,14 +53,17 @@ class Executor:
     #: A short description for logs and reports.
     description = "executor"
 
-    def submit(self, config: dict[str, Any]) -> Any:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def submit(self, config: dict[str, Any]) -> Any:
+        """Start the run of a configuration dict; return a handle."""
 
-    def as_completed(self, handles: list[Any]) -> Iterator[Any]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def as_completed(self, handles: list[Any]) -> Iterator[Any]:
+        """Yield ``handles`` as their runs finish."""
 
-    def result(self, handle: Any) -> dict[str, Any]:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def result(self, handle: Any) -> dict[str, Any]:
+        """The record dict of a finished run, or its exception raised."""
 
     def running(self, handles: list[Any]) -> int:
         """How many of ``handles`` are running now (best effort)."""
@@ -67,9 +71,11 @@ class Executor:
 
     def cancel(self, handles: list[Any]) -> None:
         """Drop runs that have not finished (best effort)."""
+        return None
 
     def close(self, *, cancel: bool = False) -> None:
         """Release the backend; ``cancel`` drops runs not yet finished."""
+        return None
 
     def __enter__(self) -> Executor:
         return self

@@ -229,3 +229,17 @@ def test_dask_local_executor_starts_and_shuts_its_cluster(tmp_path: Path) -> Non
         ex.close()
     assert cluster.status.name == "closed"
     assert ex.client is None
+
+
+def test_progress_bar_on_off_and_without_tqdm(
+    tmp_path: Path, capsys, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
+    pytest.importorskip("tqdm")
+    run_sweep(_sweep(seeds=(0,), name="p1"), tmp_path / "a", progress=True)
+    assert "sweep p1" in capsys.readouterr().err
+    run_sweep(_sweep(seeds=(0,), name="p2"), tmp_path / "b", progress=False)
+    assert "sweep p2" not in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    table = run_sweep(_sweep(seeds=(0,), name="p3"), tmp_path / "c", progress=True)
+    assert table.stats.ran == 1 and "sweep p3" not in capsys.readouterr().err
