@@ -28,14 +28,41 @@ Runs
     RunRecord, Checkpoint   what a run leaves behind
     save_record, load_record  atomic JSON records keyed by config hash
     predict_equilibrium     the core's l* for a network and its probe inputs
+Sweeps
+    Sweep                   a grid of run configurations (code or TOML)
+    SweepConfiguration      one named configuration of a sweep
+    SweepRun                one run of an expanded sweep
+    load_sweep              a sweep from an object, a TOML path or a profile
+    profile_path, PROFILES  the profiles shipped: smoke, quick, paper
+    run_sweep               run what a sweep folder lacks; the summary table
+Store
+    SweepStore              a sweep's output folder of atomic records
+    SummaryTable            one row per run (CSV; Parquet with pyarrow)
+    SweepStats              what one run_sweep call did
+    summary_table           the summary table of a folder, from its records
+Executors
+    LocalExecutor           this process or a pool of processes
+    DaskExecutor            a dask.distributed scheduler or a LocalCluster
+    Executor                the interface of both
+Report
+    build_report            figures and a Markdown report from the records
+    compare_peaks           the report's numbers from summary rows
+    spearman, fit_power_law  the statistics it uses
 Errors
-    AlignmentError, KernelMemoryError, DataNotFoundError, RunFailedError
+    AlignmentError, KernelMemoryError, DataNotFoundError, RunFailedError,
+    SweepError, StoreError, SchedulerUnreachableError
 """
 
 from ._alignment import AlignmentError, alignment, layer_alignments, one_hot
 from ._config import LOSSES, OPTIMIZERS, RunConfig
 from ._data import DATASETS, DataNotFoundError, Dataset, load_dataset, preprocess
 from ._device import resolve_device, resolve_dtype
+from ._executors import (
+    DaskExecutor,
+    Executor,
+    LocalExecutor,
+    SchedulerUnreachableError,
+)
 from ._kernels import (
     KINDS,
     KernelMemory,
@@ -45,6 +72,7 @@ from ._kernels import (
     layer_tangent_kernels,
 )
 from ._models import MLP
+from ._report import build_report, compare_peaks, fit_power_law, spearman
 from ._runs import (
     LAYER_NUMBERING,
     Checkpoint,
@@ -56,6 +84,17 @@ from ._runs import (
     predict_equilibrium,
     run_experiment,
     save_record,
+)
+from ._store import StoreError, SummaryTable, SweepStats, SweepStore
+from ._suite import run_sweep, summary_table
+from ._sweeps import (
+    PROFILES,
+    Sweep,
+    SweepConfiguration,
+    SweepError,
+    SweepRun,
+    load_sweep,
+    profile_path,
 )
 
 __all__ = [
@@ -89,6 +128,28 @@ __all__ = [
     "LAYER_NUMBERING",
     "OPTIMIZERS",
     "LOSSES",
+    # sweeps
+    "Sweep",
+    "SweepConfiguration",
+    "SweepRun",
+    "load_sweep",
+    "profile_path",
+    "PROFILES",
+    "run_sweep",
+    # store
+    "SweepStore",
+    "SummaryTable",
+    "SweepStats",
+    "summary_table",
+    # executors
+    "Executor",
+    "LocalExecutor",
+    "DaskExecutor",
+    # report
+    "build_report",
+    "compare_peaks",
+    "spearman",
+    "fit_power_law",
     # devices
     "resolve_device",
     "resolve_dtype",
@@ -97,4 +158,7 @@ __all__ = [
     "KernelMemoryError",
     "DataNotFoundError",
     "RunFailedError",
+    "SweepError",
+    "StoreError",
+    "SchedulerUnreachableError",
 ]
