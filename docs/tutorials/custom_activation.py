@@ -27,6 +27,7 @@ plain = sp.MeanField("tanh", a**2 * b**2 * sw2, b**2 * 0.05)
 print(f"plain tanh at the mapped point: chi_1 = {plain.chi_1:.10f}")
 print(f"plain tanh L=100: l* = {plain.equilibrium(100).layer:.8f}")
 
+
 # --- a numpy callable -----------------------------------------------------------
 # Any numpy-vectorized function works. Give its derivative if you have it
 # (otherwise a fourth-order finite difference is used) and its kinks, the
@@ -42,8 +43,10 @@ def bent_identity_prime(x):
 
 bent = sp.activation(bent_identity, derivative=bent_identity_prime, name="bent")
 mf = sp.MeanField(bent, sigma_w2=0.5, sigma_b2=0.1)
-print(f"bent identity (0.5, 0.1): phase = {mf.phase}, q* = {mf.q_star:.10f},"
-      f" chi_1 = {mf.chi_1:.10f}")
+print(
+    f"bent identity (0.5, 0.1): phase = {mf.phase}, q* = {mf.q_star:.10f},"
+    f" chi_1 = {mf.chi_1:.10f}"
+)
 
 # --- when there is no edge of chaos --------------------------------------------
 # Some activations have no sigma_w2 with chi_1 = 1 at a given sigma_b2: the

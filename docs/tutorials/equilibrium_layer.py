@@ -21,7 +21,9 @@ print(f"relu L=100: l* = {eq.layer:.6f}  boundary = {eq.boundary}")
 for depth in (100, 1000, 10000):
     exact = relu.equilibrium(depth).layer
     law = (3 * np.pi / np.sqrt(2)) ** 0.4 * depth**0.6
-    print(f"relu L={depth}: l* = {exact:.3f}, law = {law:.3f}, ratio = {exact / law:.4f}")
+    print(
+        f"relu L={depth}: l* = {exact:.3f}, law = {law:.3f}, ratio = {exact / law:.4f}"
+    )
 
 # --- tanh on its edge of chaos ------------------------------------------------
 # For a smooth activation the edge of chaos is a curve: solve chi_1 = 1 for

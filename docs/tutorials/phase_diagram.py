@@ -32,7 +32,9 @@ print("phases:", sorted(set(pd.phase.ravel().tolist())))
 # The edge of chaos, solved for every sigma_b2 of the grid: the same number
 # that sp.edge_of_chaos gives for one sigma_b2.
 i_b = 5
-print(f"EOC at sigma_b2 = {pd.sigma_b2[i_b]:.6f}: sigma_w2 = {pd.eoc_sigma_w2[i_b]:.10f}")
+print(
+    f"EOC at sigma_b2 = {pd.sigma_b2[i_b]:.6f}: sigma_w2 = {pd.eoc_sigma_w2[i_b]:.10f}"
+)
 
 # Any grid point is what MeanField computes for that one point.
 i_w = 30
