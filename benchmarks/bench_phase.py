@@ -23,6 +23,7 @@ import tracemalloc
 import numpy as np
 
 import sigprop as sp
+from sigprop.phase import _ARRAYS
 
 
 def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -81,24 +82,7 @@ def main() -> None:
         wall = time.perf_counter() - t
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        result = sum(
-            np.asarray(getattr(pd, f)).nbytes
-            for f in (
-                "q_star",
-                "q_status",
-                "c_star",
-                "chi_1",
-                "chi_c",
-                "chi_q",
-                "xi_q",
-                "xi_c",
-                "trainable_depth",
-                "phase",
-                "l_star",
-                "l_star_fraction",
-                "boundary",
-            )
-        )
+        result = sum(np.asarray(getattr(pd, f)).nbytes for f in _ARRAYS)
         print(
             f"{name} {n}x{n} depth 100: {wall:.1f} s, peak traced memory "
             f"{peak / 2**20:.0f} MiB (of which the result arrays {result / 2**20:.0f} "
