@@ -31,7 +31,7 @@ Errors
 and ``sigma_b2``. The mathematical contract is THEORY.md.
 """
 
-from . import symbolic  # noqa: I001 - after MeanField: symbolic imports the core
+from . import symbolic
 from ._errors import (
     ConvergenceError,
     EquilibriumError,

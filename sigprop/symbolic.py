@@ -53,6 +53,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sympy
 
 from ._errors import SigpropError
@@ -131,13 +132,19 @@ class ClosedForm:
     c_map: sympy.Expr
     c_map_slope: sympy.Expr
     smooth: bool
+    kernel_num: sympy.Expr | None = None
+    dkernel_num: sympy.Expr | None = None
     _fns: dict[str, Callable[..., Any]] = field(default_factory=dict, repr=False)
 
     def _compiled(self, name: str, args: tuple[sympy.Symbol, ...], modules: Any) -> Any:
         key = f"{name}:{modules}"
         fn = self._fns.get(key)
         if fn is None:
-            fn = sympy.lambdify(args, getattr(self, name), modules=modules)
+            # a numerically safer variant, where the display form is not
+            expr = getattr(self, name + "_num", None)
+            if expr is None:
+                expr = getattr(self, name)
+            fn = sympy.lambdify(args, expr, modules=modules)
             self._fns[key] = fn
         return fn
 
@@ -325,6 +332,17 @@ def _closed_form_cached(key: str, act: Activation) -> ClosedForm:
         else:
             raise NoClosedFormError(_numeric_only_message(act))
     dkern = sympy.simplify(sympy.diff(kern, q12))
+    kern_num = dkern_num = None
+    if family == "piecewise_linear" and not smooth:
+        # acos(q12 / sqrt(q11 q22)) loses half the digits near q12^2 = q11 q22
+        # (and is NaN one rounding beyond); the angle as atan2 of the exact
+        # sqrt(q11 q22 - q12^2) is accurate there
+        neg, pos = (sympy.nsimplify(v) for v in act.slopes)  # type: ignore[union-attr]
+        root = sympy.sqrt(sympy.Max(0, q11 * q22 - q12**2))
+        theta = sympy.atan2(root, q12)
+        k2 = (pos - neg) ** 2 / (2 * sympy.pi)
+        kern_num = neg * pos * q12 + k2 * (root + (sympy.pi - theta) * q12)
+        dkern_num = neg * pos + k2 * (sympy.pi - theta)
     qm = sigma_w2 * kern.subs({q11: q, q22: q, q12: q}) + sigma_b2
     cm = (sigma_w2 * kern.subs({q11: q, q22: q, q12: q * c}) + sigma_b2) / q
     cs = sigma_w2 * dkern.subs({q11: q, q22: q, q12: q * c})
@@ -337,6 +355,8 @@ def _closed_form_cached(key: str, act: Activation) -> ClosedForm:
         c_map=sympy.simplify(cm),
         c_map_slope=sympy.simplify(cs),
         smooth=smooth,
+        kernel_num=kern_num,
+        dkernel_num=dkern_num,
     )
 
 
@@ -391,7 +411,8 @@ def kernel(act: Any, **params: Any) -> sympy.Expr:
     >>> import sympy, sigprop as sp
     >>> from sigprop.symbolic import q11, q22, q12
     >>> K = sp.symbolic.kernel("sin")
-    >>> sympy.simplify((K - sympy.exp(-(q11 + q22) / 2) * sympy.sinh(q12)).rewrite(sympy.exp))
+    >>> expected = sympy.exp(-(q11 + q22) / 2) * sympy.sinh(q12)
+    >>> sympy.simplify((K - expected).rewrite(sympy.exp))
     0
     """
     return closed_form(act, **params).kernel
@@ -459,3 +480,97 @@ def c_map_slope(act: Any, **params: Any) -> sympy.Expr:
         For activations without a closed form.
     """
     return closed_form(act, **params).c_map_slope
+
+
+# -- the numeric core's engine for closed forms ---------------------------------------
+
+# Gauss-Legendre nodes for half_diffsq: the integrand dK/dq12 is entire in c
+# for the exp_poly family, so 32 nodes on an interval of length <= 2 are exact
+# to rounding for polynomials of degree <= 32 and for exponentials at q <= 10
+_GL_X, _GL_W = np.polynomial.legendre.leggauss(32)
+
+
+class ClosedEngine:
+    """The expectations of :class:`sigprop.GaussianExpectations` from a closed form.
+
+    Used by the numeric core for the ``exp_poly`` family (sin, cos,
+    polynomials, ...), whose kernel it would otherwise integrate numerically.
+    The near-diagonal quantity
+    :math:`D(q, \\epsilon) = E[\\phi(u)^2] - E[\\phi(u_1)\\phi(u_2)]` is computed
+    without cancellation as
+    :math:`q \\int_{1-\\epsilon}^{1} \\partial_{q_{12}}K(q, q, q c)\\,dc`.
+    """
+
+    def __init__(self, cf: ClosedForm, name: str):
+        self.cf = cf
+        self.name = name
+        self._k = cf.kernel_fn()
+        self._dk = cf.dkernel_fn()
+        diag = cf.kernel.subs({q11: q, q22: q, q12: q})
+        self._dq = sympy.lambdify(q, sympy.diff(diag, q), "numpy")
+
+    def _finite(self, value: Any, what: str) -> np.ndarray:
+        from ._errors import MomentOverflowError
+
+        out = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(out)):
+            raise MomentOverflowError(
+                f"the Gaussian moment {what} of activation {self.name!r} is not "
+                "finite at these variances (its closed form overflows). Use "
+                "smaller variances."
+            )
+        return out
+
+    def _call(self, fn: Callable[..., Any], what: str, *args: np.ndarray) -> np.ndarray:
+        shape = np.broadcast(*args).shape
+        with np.errstate(over="ignore", invalid="ignore"):
+            val = fn(*args)
+        return self._finite(np.broadcast_to(val, shape).copy(), what)
+
+    def e_phi2(self, qv: np.ndarray) -> np.ndarray:
+        return self._call(self._k, "E[phi^2]", qv, qv, qv)
+
+    def e_dphi2(self, qv: np.ndarray) -> np.ndarray:
+        return self._call(self._dk, "E[phi'^2]", qv, qv, qv)
+
+    def de_phi2_dq(self, qv: np.ndarray) -> np.ndarray:
+        return self._call(self._dq, "dE[phi^2]/dq", qv)
+
+    def e_phiphi(self, a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return self._call(self._k, "E[phi phi]", a, b, r)
+
+    def e_dd(self, a: np.ndarray, b: np.ndarray, r: np.ndarray) -> np.ndarray:
+        return self._call(self._dk, "E[phi' phi']", a, b, r)
+
+    def half_diffsq(self, qv: np.ndarray, e: np.ndarray) -> np.ndarray:
+        qv, e = np.broadcast_arrays(np.asarray(qv, float), np.asarray(e, float))
+        e = np.clip(e, 0.0, 2.0)
+        # c = 1 - e (1 + x) / 2 maps the nodes onto [1 - e, 1]
+        cs = 1.0 - e[..., None] * (1.0 + _GL_X) / 2.0
+        qq = qv[..., None]
+        vals = self._call(self._dk, "E[phi' phi']", qq, qq, qq * cs)
+        return qv * e / 2.0 * (vals @ _GL_W)
+
+    def diffsq_stepper(self, qv: float) -> Callable[[float], float]:
+        qa = np.array(qv)
+
+        def step(e: float) -> float:
+            return float(self.half_diffsq(qa, np.array(e)))
+
+        return step
+
+
+def closed_engine(act: Activation) -> ClosedEngine | None:
+    """A :class:`ClosedEngine` for the numeric core, or None.
+
+    Only the ``exp_poly`` and non-standard ``erf`` families are offered: the
+    core has its own exact engines for the piecewise-linear maps and for
+    ``erf`` itself.
+    """
+    if act.closed_form is not None or act.expr is None:
+        return None
+    try:
+        cf = closed_form(act)
+    except NoClosedFormError:
+        return None
+    return ClosedEngine(cf, act.name)
