@@ -22,7 +22,7 @@ from sigprop.gaussian import GaussianExpectations
 
 N = 1_000_000
 REPEAT = 5
-QUAD_N = {"relu": 20_000, "erf": N}
+QUAD_N = {"relu": 2_000, "erf": N}
 
 
 def _median(fn):

@@ -194,7 +194,9 @@ def test_relu_equilibrium_layer_agrees_with_float64():
     assert digits(lay64, eq.layer) >= 13
 
 
+@pytest.mark.slow
 def test_chaotic_equilibrium_needs_more_than_float64():
+    # about 80 s: 600 layers of a 40-digit Mehler series, forward and backward
     # tanh at (3, 0.05): l* = 0.7310 L - 2.6. At L = 600, F(l*) ~ 1e-21 is below
     # float64's resolution of c*, which misses the crossing; 40 digits do not.
     law = sp.asymptotics("tanh", 0.05, sigma_w2=3.0)
