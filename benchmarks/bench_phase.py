@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import sigprop as sp
+from sigprop.phase import _ARRAYS
 
 
 def _grid(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -93,24 +94,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, float]:
         wall = time.perf_counter() - t
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        result = sum(
-            np.asarray(getattr(pd, f)).nbytes
-            for f in (
-                "q_star",
-                "q_status",
-                "c_star",
-                "chi_1",
-                "chi_c",
-                "chi_q",
-                "xi_q",
-                "xi_c",
-                "trainable_depth",
-                "phase",
-                "l_star",
-                "l_star_fraction",
-                "boundary",
-            )
-        )
+        result = sum(np.asarray(getattr(pd, f)).nbytes for f in _ARRAYS)
         figures[f"{name}_{n}x{n}_depth100_traced_wall_s"] = wall
         figures[f"{name}_{n}x{n}_depth100_peak_mib"] = peak / 2**20
         print(

@@ -9,6 +9,14 @@ Mean field
                              forward and backward recursions
     edge_of_chaos            sigma_w2 with chi_1 = 1 for a sigma_b2
     GaussianExpectations     the Gaussian integrals of an activation
+    MeanField(..., dps=N)    the same in mpmath at N >= 16 digits (MPMeanField)
+Symbolic and asymptotic
+    symbolic                 closed-form kernels, q-maps and c-maps (sympy):
+                             symbolic.q_map, symbolic.c_map, symbolic.kernel
+    asymptotics              the large-depth law of l* (edge, ordered, chaotic)
+    Asymptotics              its result: regime, p, a, exponent, prefactor
+    MPMeanField, MPEquilibrium   high-precision mean field and its l*
+    NoClosedFormError        an activation whose maps are numeric only
 Kernels and the equilibrium layer
     LayerKernels             per-layer NNGP, gradient and tangent kernels
     layer_kernels            compute them for a dataset
@@ -29,6 +37,7 @@ Errors
 and ``sigma_b2``. The mathematical contract is THEORY.md.
 """
 
+from . import symbolic
 from ._errors import (
     ConvergenceError,
     EquilibriumError,
@@ -41,14 +50,17 @@ from ._errors import (
     SigpropError,
     UnknownActivationError,
 )
+from ._mp import MPEquilibrium, MPMeanField
 from ._version import __version__
 from .activations import Activation, activation, registered_activations
+from .asymptotics import Asymptotics, asymptotics
 from .edge import edge_of_chaos
 from .equilibrium import Crossing, Equilibrium, equilibrium, equilibrium_for_data
 from .gaussian import GaussianExpectations
 from .kernels import LayerKernels, layer_kernels
 from .meanfield import MeanField
 from .phase import PhaseDiagram, load_phase_diagram, phase_diagram
+from .symbolic import NoClosedFormError
 
 __all__ = [
     "__version__",
@@ -60,6 +72,13 @@ __all__ = [
     "MeanField",
     "edge_of_chaos",
     "GaussianExpectations",
+    "MPMeanField",
+    "MPEquilibrium",
+    # symbolic and asymptotic
+    "symbolic",
+    "asymptotics",
+    "Asymptotics",
+    "NoClosedFormError",
     # kernels and equilibrium
     "LayerKernels",
     "layer_kernels",

@@ -26,7 +26,7 @@ def _chi1_or_none(chi1: Callable[[float], float], sw: float) -> float | None:
 _SW_MAX = 1e6
 
 
-def edge_of_chaos(act: Any, sigma_b2: float = 0.0) -> float:
+def edge_of_chaos(act: Any, sigma_b2: float = 0.0, *, dps: int | None = None) -> Any:
     r"""Weight variance on the edge of chaos for a bias variance.
 
     Solves :math:`\chi_1(\sigma_w^2) = \sigma_w^2 E[\phi'(\sqrt{q^*} z)^2] = 1`
@@ -39,11 +39,14 @@ def edge_of_chaos(act: Any, sigma_b2: float = 0.0) -> float:
         The activation.
     sigma_b2 : float, default 0.0
         Bias variance, finite and >= 0.
+    dps : int, optional
+        Decimal digits (at least 16) of a high-precision solve in mpmath (see
+        :func:`sigprop._mp.edge_of_chaos_mp`); ``None`` is float64.
 
     Returns
     -------
     float
-        ``sigma_w2`` on the edge of chaos.
+        ``sigma_w2`` on the edge of chaos (an ``mpmath.mpf`` with ``dps``).
 
     Raises
     ------
@@ -71,6 +74,10 @@ def edge_of_chaos(act: Any, sigma_b2: float = 0.0) -> float:
     """
     from .meanfield import MeanField
 
+    if dps is not None:
+        from ._mp import edge_of_chaos_mp
+
+        return edge_of_chaos_mp(act, sigma_b2, dps=dps)
     a = activation(act)
     sigma_b2 = check_variance("sigma_b2", sigma_b2)
     g = expectations_for(a)

@@ -13,7 +13,7 @@ with covariance :math:`[[q_{11}, q_{12}], [q_{12}, q_{22}]]` the package needs
   cancellation that difference suffers near :math:`c = 1` (THEORY.md, section
   2, "Numerical care").
 
-Three engines compute them:
+Four engines compute them:
 
 ``piecewise_linear``
     Exact arc-cosine formulas (Cho and Saul 2009) for
@@ -21,6 +21,10 @@ Three engines compute them:
     otherwise (ReLU, leaky ReLU, linear).
 ``erf``
     Exact arcsine formulas (Williams 1997) for :math:`\phi = \mathrm{erf}`.
+``closed``
+    The closed forms of :mod:`sigprop.symbolic` for the activations that
+    have one beyond the two above (sin, cos, polynomials, sums of
+    polynomials and exponentials), compiled once.
 ``numeric``
     Composite Gauss-Legendre quadrature over :math:`z \in [-T, T]` with the
     activation's kinks as panel ends for one-dimensional integrals; for pairs,
@@ -186,6 +190,12 @@ class GaussianExpectations:
             self.engine = "erf"
         else:
             self.engine = "numeric"
+        # closed forms of sigprop.symbolic (sin, cos, polynomials, ...)
+        from .symbolic import closed_engine
+
+        self._closed = closed_engine(act) if self.engine == "numeric" else None
+        if self._closed is not None:
+            self.engine = "closed"
         # last Mehler truncation that converged: the next call starts there
         self._k_hint: dict[bool, int] = {}
 
@@ -194,6 +204,8 @@ class GaussianExpectations:
     def e_phi2(self, q: Any) -> np.ndarray:
         """:math:`E[\\phi(\\sqrt q z)^2]` for an array of variances ``q``."""
         q = np.asarray(q, dtype=float)
+        if self._closed is not None:
+            return self._closed.e_phi2(q)
         if self.engine == "piecewise_linear":
             return q * self._m2()
         if self.engine == "erf":
@@ -203,6 +215,8 @@ class GaussianExpectations:
     def e_dphi2(self, q: Any) -> np.ndarray:
         """:math:`E[\\phi'(\\sqrt q z)^2]` for an array of variances ``q``."""
         q = np.asarray(q, dtype=float)
+        if self._closed is not None:
+            return self._closed.e_dphi2(q)
         if self.engine == "piecewise_linear":
             return np.full_like(q, self._m2())
         if self.engine == "erf":
@@ -217,6 +231,8 @@ class GaussianExpectations:
         :math:`(\\phi\\phi')'(0)` is taken by a central difference.
         """
         q = np.asarray(q, dtype=float)
+        if self._closed is not None:
+            return self._closed.de_phi2_dq(q)
         if self.engine == "piecewise_linear":
             return np.full_like(q, self._m2())
         if self.engine == "erf":
@@ -292,6 +308,8 @@ class GaussianExpectations:
         q11, q22, q12 = np.broadcast_arrays(
             *(np.asarray(a, dtype=float) for a in (q11, q22, q12))
         )
+        if self._closed is not None:
+            return self._closed.e_phiphi(q11, q22, q12)
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
             s12 = np.sqrt(q11 * q22)
@@ -311,6 +329,8 @@ class GaussianExpectations:
         q11, q22, q12 = np.broadcast_arrays(
             *(np.asarray(a, dtype=float) for a in (q11, q22, q12))
         )
+        if self._closed is not None:
+            return self._closed.e_dd(q11, q22, q12)
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
             s12 = np.sqrt(q11 * q22)
@@ -332,6 +352,8 @@ class GaussianExpectations:
         as ``eps -> 0``.
         """
         q, eps = np.broadcast_arrays(np.asarray(q, float), np.asarray(eps, float))
+        if self._closed is not None:
+            return self._closed.half_diffsq(q, eps)
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
             th = _theta(1 - eps, eps)
@@ -362,6 +384,8 @@ class GaussianExpectations:
         ReLU network), so the closed forms run on Python floats and the Mehler
         coefficients at ``q`` are computed once.
         """
+        if self._closed is not None:
+            return self._closed.diffsq_stepper(q)
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
             m2 = (pos * pos + neg * neg) / 2

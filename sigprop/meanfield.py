@@ -59,11 +59,16 @@ class MeanField:
         :math:`N(0, \sigma_w^2/\text{fan-in})`), finite and >= 0.
     sigma_b2 : float, default 0.0
         Bias variance :math:`\sigma_b^2`, finite and >= 0.
+    dps : int, optional
+        Decimal digits of a high-precision computation: with ``dps=N`` (at
+        least 16) the constructor returns a :class:`sigprop._mp.MPMeanField`
+        whose values are mpmath numbers good to ``N`` digits; ``None``
+        (default) is float64.
 
     Raises
     ------
     InvalidParameterError
-        Negative or non-finite variances.
+        Negative or non-finite variances; ``dps`` below 16.
 
     Notes
     -----
@@ -90,6 +95,16 @@ class MeanField:
     ('edge', True)
     """
 
+    def __new__(cls, *args: Any, dps: int | None = None, **kwargs: Any) -> Any:
+        # dps=N: the mpmath implementation (sigprop._mp.MPMeanField) instead
+        if dps is None:
+            return super().__new__(cls)
+        from ._mp import MPMeanField
+
+        spec = args[0] if args else kwargs.pop("activation", None)
+        rest = args[1:]
+        return MPMeanField(spec, *rest, dps=dps, **kwargs)
+
     def __init__(
         self,
         activation_: str | Activation | Any = None,
@@ -97,6 +112,7 @@ class MeanField:
         sigma_b2: float = 0.0,
         *,
         activation: Any = None,
+        dps: int | None = None,
     ) -> None:
         spec = activation_ if activation_ is not None else activation
         if spec is None:

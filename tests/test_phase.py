@@ -36,18 +36,19 @@ def test_grid_matches_meanfield_point_by_point(diagram):
     checked = 0
     for i, sb in enumerate(SB):
         for j, sw in enumerate(SW):
+            mf = sp.MeanField(name, sw, sb)
             try:
-                mf = sp.MeanField(name, sw, sb)
+                q_star = mf.q_star
+            except sp.IndeterminateFixedPointError:
+                assert diagram.q_status[i, j] == "every"
             except sp.NoFixedPointError:
                 assert diagram.q_status[i, j] == "none"
                 assert diagram.phase[i, j] == "undefined"
                 assert np.isnan(diagram.chi_1[i, j])
                 continue
-            try:
-                assert _close(diagram.q_star[i, j], mf.q_star)
+            else:
+                assert _close(diagram.q_star[i, j], q_star)
                 assert diagram.q_status[i, j] == "finite"
-            except sp.IndeterminateFixedPointError:
-                assert diagram.q_status[i, j] == "every"
             assert diagram.phase[i, j] == mf.phase
             for attr in ("c_star", "chi_1", "chi_c", "chi_q", "xi_q", "xi_c"):
                 assert _close(getattr(diagram, attr)[i, j], getattr(mf, attr)), attr

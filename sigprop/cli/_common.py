@@ -55,8 +55,8 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
-def add_model_options(p: argparse.ArgumentParser, *, need_w: bool = True) -> None:
-    """ACTIVATION, --param, --sigma-w2, --sigma-b2."""
+def add_activation_options(p: argparse.ArgumentParser) -> None:
+    """ACTIVATION and --param."""
     p.add_argument(
         "activation",
         metavar="ACTIVATION",
@@ -69,6 +69,11 @@ def add_model_options(p: argparse.ArgumentParser, *, need_w: bool = True) -> Non
         metavar="NAME=VALUE",
         help="activation parameter, e.g. --param alpha=0.1 for leaky_relu",
     )
+
+
+def add_model_options(p: argparse.ArgumentParser, *, need_w: bool = True) -> None:
+    """ACTIVATION, --param, --sigma-w2, --sigma-b2, --json."""
+    add_activation_options(p)
     if need_w:
         p.add_argument(
             "--sigma-w2",

@@ -7,7 +7,13 @@ import os
 from typing import Any, TextIO
 
 from .._errors import InvalidParameterError
-from ._common import ExitCode, _float, activation_from_args, emit
+from ._common import (
+    ExitCode,
+    _float,
+    activation_from_args,
+    add_activation_options,
+    emit,
+)
 
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
@@ -21,18 +27,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
             "everything succeeds."
         ),
     )
-    p.add_argument(
-        "activation",
-        metavar="ACTIVATION",
-        help="registered name (relu, tanh, ...) or an expression in x",
-    )
-    p.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="activation parameter, e.g. --param alpha=0.1 for leaky_relu",
-    )
+    add_activation_options(p)
     p.add_argument(
         "--depth", type=int, required=True, help="number of hidden layers L (>= 1)"
     )
