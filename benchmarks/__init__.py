@@ -55,6 +55,12 @@ BENCHMARKS = (
         quick=("--repeats", "1", "--sample", "3", "--grid", "48", "--skip-big"),
     ),
     Benchmark(
+        "closed_forms",
+        "bench_closed_forms",
+        full=("--repeats", "5"),
+        quick=("--repeats", "1"),
+    ),
+    Benchmark(
         "validation_kernels",
         "bench_validation_kernels",
         # the brute-force Jacobians are run on layers 2 and 51 only (about a
