@@ -162,7 +162,7 @@ class MPMeanField:
 
     Parameters
     ----------
-    activation : str or Activation
+    activation_ : str or Activation
         An activation with a sympy expression (callables cannot be evaluated
         at high precision).
     sigma_w2, sigma_b2 : float, int, str or mpf

@@ -10,6 +10,7 @@ which checks the machinery, not the theory.
 from __future__ import annotations
 
 import importlib.util
+import math
 import re
 import subprocess
 import sys
@@ -122,6 +123,47 @@ def test_custom_activation_tutorial(tmp_path):
         mf.chi_1, abs=1e-9
     )
     assert "x*tanh(x): NoEdgeOfChaosError: chi_1 of x*tanh(x) jumps" in out
+
+
+def test_asymptotics_tutorial(tmp_path):
+    out = run_tutorial("asymptotics.py", cwd=tmp_path)
+    prefactor = (3 * math.pi / math.sqrt(2)) ** 0.4
+    assert "relu: regime = edge, p = 3/2, a = 2*sqrt(2)/(3*pi), exact = True" in out
+    assert grab(r"= NUMBER \* L\*\*0.6", out) == pytest.approx(prefactor, rel=1e-10)
+    relu = sp.MeanField("relu", 2.0, 0.0)
+    ratios = []
+    for depth in (100, 1000, 10000, 100000):
+        exact = grab(rf"relu L={depth}: exact l\* = NUMBER", out)
+        law = grab(rf"relu L={depth}: .*law = NUMBER", out)
+        assert exact == pytest.approx(relu.equilibrium(depth).layer, abs=1e-5)
+        assert law == pytest.approx(prefactor * depth**0.6, rel=1e-6)
+        ratios.append(exact / law)
+    assert ratios == sorted(ratios) and ratios[-1] > 0.99
+
+    # a = f''(1)/2, here by a finite difference of the slope f'(c) at c = 1
+    mf = sp.MeanField("tanh", sp.edge_of_chaos("tanh", 0.05), 0.05)
+    h = 1e-4
+    a_fd = (float(mf.c_map_slope(1.0)) - float(mf.c_map_slope(1.0 - h))) / (2 * h)
+    assert grab(r"tanh EOC: p = 2, a = NUMBER", out) == pytest.approx(a_fd, rel=1e-3)
+    exact = grab(r"tanh L=10000: exact l\* = NUMBER", out)
+    assert exact == pytest.approx(mf.equilibrium(10000).layer, abs=1e-3)
+    assert grab(r"tanh L=10000: .*law = NUMBER", out) == pytest.approx(exact, rel=0.02)
+
+    ordered = sp.MeanField("tanh", 1.5, 0.05)
+    limit = grab(r"regime = ordered, l\* -> NUMBER", out)
+    assert limit == pytest.approx(ordered.equilibrium(1000).layer, abs=1e-5)
+    assert grab(r"= NUMBER xi_c", out) == pytest.approx(limit / ordered.xi_c, abs=1e-4)
+    chaotic = sp.MeanField("tanh", 3.0, 0.05)
+    r1, rc = math.log(chaotic.chi_1), math.log(chaotic.chi_c)
+    fraction = grab(r"regime = chaotic, l\*/L -> NUMBER", out)
+    assert fraction == pytest.approx((r1 - rc) / (r1 - 2 * rc), abs=1e-6)
+    assert fraction == pytest.approx(chaotic.equilibrium(4000).fraction, abs=2e-3)
+
+    assert "erf has a closed form: True  tanh: False" in out
+    q30 = grab(r"q\* at 30 digits: NUMBER", out)
+    assert q30 == pytest.approx(grab(r"q\* in float64: +NUMBER", out), rel=1e-14)
+    l30 = grab(r"l\* at 30 digits = NUMBER", out)
+    assert l30 == pytest.approx(grab(r"float64 = NUMBER", out), rel=1e-12)
 
 
 def _needs_validation() -> None:
