@@ -7,7 +7,10 @@
   ``benchmarks/results.json``, with its date and machine.
 
 Both pages are virtual (``File.generated``): nothing is written into
-``docs/``.
+``docs/``. A third hook tidies the API pages: the docstrings are numpydoc
+with reStructuredText roles (``:func:`x```, ``:math:`x```), which Markdown
+renders as the role's name followed by code; the role's name is dropped and a
+leading ``~`` shortens a dotted name to its last part, as Sphinx would.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -120,6 +124,21 @@ def benchmarks_markdown(path: Path = RESULTS) -> str:
 
 def _load(values: Any) -> str:
     return "n/a" if not values else " / ".join(f"{v:.2f}" for v in values)
+
+
+_ROLE = re.compile(r":(?:func|class|meth|attr|mod|data|exc|obj|math):(?=<code>)")
+_TILDE = re.compile(r"<code>~(?:[\w]+\.)*([\w]+)</code>")
+
+
+def tidy_roles(html: str) -> str:
+    """``:func:<code>~a.b</code>`` -> ``<code>b</code>`` in rendered HTML."""
+    return _TILDE.sub(r"<code>\1</code>", _ROLE.sub("", html))
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    if page.file.src_uri.startswith("api/"):
+        return tidy_roles(html)
+    return html
 
 
 def on_files(files: Files, config: Any) -> Files:

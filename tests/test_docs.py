@@ -10,6 +10,7 @@ which checks the machinery, not the theory.
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import re
 import subprocess
@@ -234,3 +235,52 @@ def test_readme_python_example_runs():
     assert isinstance(eq, sp.Equilibrium)
     assert round(eq.layer, 2) == 38.85  # the value the README's comment states
     assert eq.boundary is None
+
+
+def _hooks():
+    pytest.importorskip("mkdocs", reason="the docs hooks need mkdocs (docs extra)")
+    spec = importlib.util.spec_from_file_location("docs_hooks", ROOT / "docs/hooks.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_cli_page_has_every_subcommand_and_option():
+    from sigprop.cli import build_parser
+
+    page = _hooks().cli_markdown()
+    parser = build_parser()
+    subs = next(a for a in parser._actions if hasattr(a, "choices") and a.choices)
+    for name, sub in subs.choices.items():
+        assert f"## sigprop {name}\n" in page
+        for action in sub._actions:
+            for flag in action.option_strings:
+                assert flag in page, (name, flag)
+
+
+def test_benchmarks_page_renders_every_figure(tmp_path):
+    hooks = _hooks()
+    sys.path.insert(0, str(ROOT))
+    try:
+        from benchmarks.__main__ import unit_of
+    finally:
+        sys.path.remove(str(ROOT))
+    results = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    page = hooks.benchmarks_markdown(ROOT / "benchmarks" / "results.json")
+    assert results["date"] in page and results["machine"]["cpu"] in page
+    for name, entry in results["benchmarks"].items():
+        for fig in entry["figures"]:
+            label, _ = unit_of(fig)
+            assert f"| {name} | {label} |" in page
+    assert "No results yet" in hooks.benchmarks_markdown(tmp_path / "none.json")
+
+
+def test_api_pages_drop_restructuredtext_roles():
+    tidy = _hooks().tidy_roles
+    assert tidy("see :func:<code>~sigprop.equilibrium</code>") == (
+        "see <code>equilibrium</code>"
+    )
+    assert tidy(":math:<code>q^*</code> and <code>:func:</code>") == (
+        "<code>q^*</code> and <code>:func:</code>"
+    )
