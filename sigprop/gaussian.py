@@ -387,7 +387,8 @@ class GaussianExpectations:
         coefficients at ``q`` are computed once.
         """
         if self._closed is not None:
-            _check_finite(self._closed.half_diffsq(np.array([q]), np.array([1.0])), self.act, "half_diffsq")
+            at_zero = self._closed.half_diffsq(np.array([q]), np.array([1.0]))
+            _check_finite(at_zero, self.act, "half_diffsq")
             return self._closed.diffsq_stepper(q)
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
