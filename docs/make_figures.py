@@ -30,9 +30,9 @@ def _save(fig, name):
 
 
 def _law(act, sigma_w2, sigma_b2, depths):
-    """Asymptotic l* of sigprop.asymptotics at each depth."""
-    law = sp.asymptotics(act, sigma_b2, sigma_w2=sigma_w2)
-    return np.asarray(law(np.asarray(depths, dtype=float)), dtype=float)
+    """The asymptotic l* of THEORY.md section 6 (``sp.asymptotics``) at depths."""
+    law = sp.asymptotics(sp.MeanField(act, sigma_w2, sigma_b2))
+    return np.array([float(law(int(d))) for d in depths])
 
 
 def main() -> None:
@@ -66,7 +66,7 @@ def main() -> None:
         ax=ax,
         boundary=[e.boundary for e in eqs],
         law=_law("relu", 2.0, 0.0, depths),
-        law_label=r"$(3\pi/\sqrt{2})^{2/5} L^{3/5}$ (sp.asymptotics)",
+        law_label="asymptotic law (3 pi / sqrt 2)^(2/5) L^(3/5)",
     )
     ax.set_title("relu at its EOC")
     _save(fig, "l_star_scaling.png")

@@ -205,7 +205,7 @@ class GaussianExpectations:
         """:math:`E[\\phi(\\sqrt q z)^2]` for an array of variances ``q``."""
         q = np.asarray(q, dtype=float)
         if self._closed is not None:
-            return self._closed.e_phi2(q)
+            return _check_finite(self._closed.e_phi2(q), self.act, "e_phi2")
         if self.engine == "piecewise_linear":
             return q * self._m2()
         if self.engine == "erf":
@@ -216,7 +216,7 @@ class GaussianExpectations:
         """:math:`E[\\phi'(\\sqrt q z)^2]` for an array of variances ``q``."""
         q = np.asarray(q, dtype=float)
         if self._closed is not None:
-            return self._closed.e_dphi2(q)
+            return _check_finite(self._closed.e_dphi2(q), self.act, "e_dphi2")
         if self.engine == "piecewise_linear":
             return np.full_like(q, self._m2())
         if self.engine == "erf":
@@ -232,7 +232,7 @@ class GaussianExpectations:
         """
         q = np.asarray(q, dtype=float)
         if self._closed is not None:
-            return self._closed.de_phi2_dq(q)
+            return _check_finite(self._closed.de_phi2_dq(q), self.act, "de_phi2_dq")
         if self.engine == "piecewise_linear":
             return np.full_like(q, self._m2())
         if self.engine == "erf":
@@ -309,7 +309,8 @@ class GaussianExpectations:
             *(np.asarray(a, dtype=float) for a in (q11, q22, q12))
         )
         if self._closed is not None:
-            return self._closed.e_phiphi(q11, q22, q12)
+            out = self._closed.e_phiphi(q11, q22, q12)
+            return _check_finite(out, self.act, "e_phiphi")
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
             s12 = np.sqrt(q11 * q22)
@@ -330,7 +331,7 @@ class GaussianExpectations:
             *(np.asarray(a, dtype=float) for a in (q11, q22, q12))
         )
         if self._closed is not None:
-            return self._closed.e_dd(q11, q22, q12)
+            return _check_finite(self._closed.e_dd(q11, q22, q12), self.act, "e_dd")
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
             s12 = np.sqrt(q11 * q22)
@@ -353,7 +354,8 @@ class GaussianExpectations:
         """
         q, eps = np.broadcast_arrays(np.asarray(q, float), np.asarray(eps, float))
         if self._closed is not None:
-            return self._closed.half_diffsq(q, eps)
+            out = self._closed.half_diffsq(q, eps)
+            return _check_finite(out, self.act, "half_diffsq")
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
             th = _theta(1 - eps, eps)
@@ -385,6 +387,8 @@ class GaussianExpectations:
         coefficients at ``q`` are computed once.
         """
         if self._closed is not None:
+            at_zero = self._closed.half_diffsq(np.array([q]), np.array([1.0]))
+            _check_finite(at_zero, self.act, "half_diffsq")
             return self._closed.diffsq_stepper(q)
         if self.engine == "piecewise_linear":
             neg, pos = self.act.slopes  # type: ignore[misc]
