@@ -18,10 +18,8 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -38,6 +36,7 @@ from ._alignment import AlignmentError, layer_alignments
 from ._config import RunConfig
 from ._data import Dataset, balanced_indices, load_dataset
 from ._device import resolve_device, resolve_dtype
+from ._io import atomic_write_text
 from ._models import MLP
 
 __all__ = [
@@ -229,21 +228,8 @@ def save_record(record: RunRecord, directory: str | Path) -> Path:
     The text goes to a temporary file in the same folder first and is then
     renamed over the target, so a reader never sees half a record.
     """
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{record.config_hash}.json"
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(record.to_json(indent=1))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    target = Path(directory) / f"{record.config_hash}.json"
+    return atomic_write_text(target, record.to_json(indent=1))
 
 
 def load_record(path: str | Path) -> RunRecord:

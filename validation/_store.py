@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import Any
 import sigprop as sp
 from sigprop._errors import SigpropError
 
+from ._io import TMP_PREFIX, atomic_write_text
 from ._runs import RunRecord
 from ._sweeps import Sweep, SweepRun
 
@@ -48,7 +48,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MANIFEST = "sweep.json"
-_TMP_PREFIX = ".tmp-"
 
 
 class StoreError(SigpropError, ValueError):
@@ -59,24 +58,6 @@ def record_key(config_hash: str, version: str | None = None) -> str:
     """File stem of a record: ``<config hash>-v<sigprop version>``."""
     v = sp.__version__ if version is None else version
     return f"{config_hash}-v{re.sub(r'[^A-Za-z0-9._-]', '_', v)}"
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_TMP_PREFIX)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
 
 
 class SweepStore:
@@ -166,7 +147,7 @@ class SweepStore:
         # A process killed inside atomic_write_text leaves its temporary file;
         # it was never a record, so removing it loses nothing.
         for folder in (self.root, self.records_dir):
-            for p in folder.glob(f"{_TMP_PREFIX}*"):
+            for p in folder.glob(f"{TMP_PREFIX}*"):
                 logger.info("removing the unfinished temporary file %s", p)
                 p.unlink(missing_ok=True)
 
@@ -345,7 +326,7 @@ class SummaryTable:
             logger.info("pyarrow is not installed: no Parquet summary")
             return None
         target = Path(path)
-        tmp = target.with_name(f"{_TMP_PREFIX}{target.name}")
+        tmp = target.with_name(f"{TMP_PREFIX}{target.name}")
         table = pa.Table.from_pylist(
             [{k: r.get(k) for k in SUMMARY_COLUMNS} for r in self.rows],
             schema=_arrow_schema(pa),
