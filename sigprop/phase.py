@@ -900,6 +900,12 @@ def _eoc_curve(
         x[i] = xi
         conv = (hi[i] - lo[i] <= 1e-15 * xi) | (fx == 0.0) | ~ok
         todo[i[conv]] = False
+    # as in edge_of_chaos: a bracket can close onto a jump of chi_1 (where the
+    # stable q* changes branch) rather than onto a root; that is no EOC
+    i = np.nonzero(exists)[0]
+    if i.size:
+        fx, ok = chi1_minus_1(x[i], sb[i])
+        exists[i[~ok | (np.abs(fx) > 1e-9)]] = False
     x = np.where(exists, x, np.nan)
     return x, exists
 

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+import sigprop as sp
+
 from ._runs import LAYER_NUMBERING, RunRecord
 from ._store import SummaryTable, SweepStore, atomic_write_text, summary_row
 
@@ -302,8 +304,9 @@ def _fig_relu_depth(rows: list[dict[str, Any]], fits: dict[str, Any],
     if p["exponent"] is not None:
         ax.plot(grid, p["prefactor"] * grid ** p["exponent"], color="C1", lw=1,
                 ls="--", label=f"l* fit: exponent {p['exponent']:.2f}")
-    ax.plot(grid, 2.134 * grid ** 0.6, color="0.5", lw=0.8, ls=":",
-            label="2.134 L^(3/5) (THEORY.md 6)")
+    law = sp.asymptotics("relu")  # THEORY.md section 6, not a typed-in constant
+    ax.plot(grid, [float(law(g)) for g in grid], color="0.5", lw=0.8, ls=":",
+            label=f"{float(law.prefactor):.3f} L^(3/5) (THEORY.md 6)")
     from matplotlib.ticker import LogLocator, NullFormatter, ScalarFormatter
 
     ax.set_xscale("log")
